@@ -1,0 +1,42 @@
+"""Softmax activation: softmax(x)_i = e^(x_i) / sum_j e^(x_j), along one axis."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from modular_nn.components.activation import Activation
+from modular_nn.components.component import ComponentConfig
+
+
+def stable_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Softmax with the max subtracted first, so e^x never overflows."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+class Softmax(Activation):
+    """Softmax along ``axis`` (default the last): outputs are positive and sum to 1.
+
+    Args:
+        axis: the axis normalized over (negative counts from the end; the batch
+            axis is 0).
+
+    Derivative (Jacobian-vector product): dL/dx = y * (g - sum(g * y, axis)).
+    """
+
+    type_name = "softmax"
+
+    class Config(ComponentConfig):
+        axis: int = Field(-1, description="axis to normalize over (the batch axis is 0)")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = stable_softmax(x, self.config.axis)
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        # J^T g with J = diag(y) - y y^T  =>  y * (g - <g, y>)
+        y = self.y
+        return y * (grad_out - (grad_out * y).sum(axis=self.config.axis, keepdims=True))

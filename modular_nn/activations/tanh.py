@@ -1,0 +1,24 @@
+"""Tanh activation: f(x) = tanh(x)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from modular_nn.components.activation import Activation
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent, in (-1, 1).
+
+    Derivative: tanh'(x) = 1 - tanh(x)^2, from the kept output.
+    """
+
+    type_name = "tanh"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.y = np.tanh(x)
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        # d tanh / dx = 1 - tanh^2
+        return grad_out * (1 - self.y * self.y)

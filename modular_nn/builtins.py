@@ -1,0 +1,72 @@
+"""The built-in components, registered as a plugin through the same hooks as any other.
+
+modular_nn's own ``pyproject.toml`` names this module as the entry point
+``builtins`` in the group ``modular_nn``.
+"""
+
+from __future__ import annotations
+
+from modular_nn.activations.linear import Linear
+from modular_nn.activations.relu import ReLU
+from modular_nn.activations.sigmoid import Sigmoid
+from modular_nn.activations.softmax import Softmax
+from modular_nn.activations.tanh import Tanh
+from modular_nn.hookspecs import Register, hookimpl
+from modular_nn.initializers.glorot_normal import GlorotNormal
+from modular_nn.initializers.glorot_uniform import GlorotUniform
+from modular_nn.initializers.he_normal import HeNormal
+from modular_nn.initializers.he_uniform import HeUniform
+from modular_nn.initializers.normal import Normal
+from modular_nn.initializers.ones import Ones
+from modular_nn.initializers.zeros import Zeros
+from modular_nn.layers.activation import ActivationLayer
+from modular_nn.layers.batch_norm import BatchNorm
+from modular_nn.layers.dense import Dense
+from modular_nn.layers.dropout import Dropout
+from modular_nn.losses.binary_crossentropy import BinaryCrossentropy
+from modular_nn.losses.categorical_crossentropy import CategoricalCrossentropy
+from modular_nn.losses.mse import MeanSquaredError
+from modular_nn.losses.sparse_categorical_crossentropy import SparseCategoricalCrossentropy
+from modular_nn.optimizers.adam import Adam
+from modular_nn.optimizers.sgd import SGD
+
+LAYERS = [Dense, Dropout, BatchNorm, ActivationLayer]
+ACTIVATIONS = [Linear, Sigmoid, ReLU, Tanh, Softmax]
+LOSSES = [
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    MeanSquaredError,
+]
+OPTIMIZERS = [SGD, Adam]
+INITIALIZERS = [HeNormal, HeUniform, GlorotNormal, GlorotUniform, Zeros, Ones, Normal]
+
+
+def _register_all(register: Register, classes: list[type]) -> None:
+    for cls in classes:
+        register(cls)
+
+
+@hookimpl
+def register_layers(register: Register) -> None:
+    _register_all(register, LAYERS)
+
+
+@hookimpl
+def register_activations(register: Register) -> None:
+    _register_all(register, ACTIVATIONS)
+
+
+@hookimpl
+def register_losses(register: Register) -> None:
+    _register_all(register, LOSSES)
+
+
+@hookimpl
+def register_optimizers(register: Register) -> None:
+    _register_all(register, OPTIMIZERS)
+
+
+@hookimpl
+def register_initializers(register: Register) -> None:
+    _register_all(register, INITIALIZERS)

@@ -1,0 +1,117 @@
+"""The base class of layers.
+
+A layer knows its own shapes, forward and backward. Shapes exclude the batch
+axis: a dense layer on ``(batch, 784)`` inputs has ``input_shape == (784,)``.
+
+Lifecycle: ``compute_output_shape`` and ``param_shapes`` work on an unbuilt
+layer (spec validation uses them, so nothing is allocated for a bad spec);
+``build`` allocates parameters; ``forward(x, training)`` keeps what backward
+needs; ``backward(grad_out)`` returns the gradient for the input and writes
+parameter gradients into ``self.grads`` (same names and shapes as
+``self.params``). A layer never updates its own parameters: the optimizer does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from modular_nn.components.component import Component, ComponentConfig
+from modular_nn.errors import ShapeError
+
+if TYPE_CHECKING:
+    from modular_nn.components.activation import Activation
+
+Shape = tuple[int, ...]
+
+
+class Layer(Component):
+    """Base class for layers; subclass it and register it through ``register_layers``."""
+
+    type_name: ClassVar[str] = ""
+    Config: ClassVar[type[ComponentConfig]] = ComponentConfig
+    #: True for layers that take integer inputs (embeddings): the model does not cast them.
+    accepts_integer_input: ClassVar[bool] = False
+
+    def __init__(
+        self, config: ComponentConfig | None = None, *, name: str | None = None, **options: Any
+    ) -> None:
+        super().__init__(config, **options)
+        self.name: str | None = name
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        self.input_shape: Shape | None = None
+        self.output_shape: Shape | None = None
+        self.dtype: np.dtype = np.dtype(np.float32)
+        self.rng: np.random.Generator | None = None
+        self.built = False
+        #: False when nothing before this layer is trainable: backward may skip dL/dx.
+        self.needs_input_grad = True
+
+    # ----- shapes (no allocation) -------------------------------------------------
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The per-sample output shape for ``input_shape``; raise ``ShapeError`` if unfit."""
+        return tuple(input_shape)
+
+    def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
+        """Shapes of the trainable parameters this layer would create for ``input_shape``."""
+        return {}
+
+    def param_count(self, input_shape: Shape) -> int:
+        """Number of trainable scalars for ``input_shape``, computed without allocating."""
+        return sum(
+            int(np.prod(shape, dtype=np.int64)) for shape in self.param_shapes(input_shape).values()
+        )
+
+    # ----- building --------------------------------------------------------------
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
+        """Record shapes, dtype and the model's generator; subclasses then add parameters."""
+        self.input_shape = tuple(int(d) for d in input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.dtype = np.dtype(dtype)
+        self.rng = rng
+        self.built = True
+        return self.output_shape
+
+    def add_param(self, name: str, value: np.ndarray) -> np.ndarray:
+        """Add a trainable parameter (cast to the layer's dtype) and its zeroed gradient."""
+        value = np.ascontiguousarray(value, dtype=self.dtype)
+        self.params[name] = value
+        self.grads[name] = np.zeros_like(value)
+        return value
+
+    def add_buffer(self, name: str, value: np.ndarray) -> np.ndarray:
+        """Add non-trainable state (running statistics), saved with the weights."""
+        value = np.ascontiguousarray(value, dtype=self.dtype)
+        self.buffers[name] = value
+        return value
+
+    # ----- computation -------------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Compute the output for a batch; keep what ``backward`` needs when training."""
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """Given dL/d(output), fill ``self.grads`` and return dL/d(input)."""
+        raise NotImplementedError
+
+    # ----- helpers -----------------------------------------------------------------
+    @property
+    def output_activation(self) -> Activation | None:
+        """The activation applied last by this layer, if any (used to fuse with the loss)."""
+        return None
+
+    def check_rank(self, input_shape: Shape, rank: int, what: str) -> None:
+        """Raise ``ShapeError`` unless ``input_shape`` (per sample) has ``rank`` axes."""
+        if len(input_shape) != rank:
+            raise ShapeError(
+                f"{self.type_name} expects {what} (per-sample rank {rank}), "
+                f"received input shape {tuple(input_shape)}"
+            )
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        label = f"name={self.name!r}, " if self.name else ""
+        return f"{type(self).__name__}({label}{options})"

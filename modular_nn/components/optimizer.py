@@ -1,0 +1,90 @@
+"""The base class of optimizers.
+
+An optimizer owns the update rule and its per-parameter state ("slots", such
+as Adam's moments), keyed by parameter name (``dense_1/kernel``). ``bind``
+attaches it to a model's parameters and gradients once; ``step`` then updates
+every parameter in place from its gradient. ``state_dict``/``load_state_dict``
+carry the state into and out of checkpoints, so training resumes exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from modular_nn.components.component import Component, ComponentConfig
+
+
+class OptimizerConfig(ComponentConfig):
+    """Options every optimizer has."""
+
+    learning_rate: float = Field(0.01, gt=0, description="step size")
+
+
+class Optimizer(Component):
+    """Base class for optimizers; register subclasses through ``register_optimizers``."""
+
+    type_name: ClassVar[str] = ""
+    Config: ClassVar[type[ComponentConfig]] = OptimizerConfig
+
+    def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
+        super().__init__(config, **options)
+        self.iterations = 0
+        self.slots: dict[str, dict[str, np.ndarray]] = {}
+        self._bound: list[tuple[str, np.ndarray, np.ndarray]] = []
+
+    # ----- wiring ----------------------------------------------------------------
+    def bind(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Attach to named parameters and their gradient arrays (updated in place)."""
+        self._bound = [(name, params[name], grads[name]) for name in params]
+        for name, param, _ in self._bound:
+            if name not in self.slots:
+                self.slots[name] = self.init_slots(param)
+
+    def init_slots(self, param: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-parameter state for ``param`` (zeros of its shape, usually)."""
+        return {}
+
+    # ----- the update --------------------------------------------------------------
+    def learning_rate_at(self, step: int) -> float:
+        """Learning rate for the 1-based ``step``; schedules override this."""
+        return float(self.config.learning_rate)  # type: ignore[attr-defined]
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate the next step will use."""
+        return self.learning_rate_at(self.iterations + 1)
+
+    def step(self) -> None:
+        """Update every bound parameter in place from its gradient."""
+        self.iterations += 1
+        lr = self.learning_rate_at(self.iterations)
+        for name, param, grad in self._bound:
+            self.update(param, grad, self.slots[name], lr)
+
+    def update(
+        self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray], lr: float
+    ) -> None:
+        """Apply the rule to one parameter, in place."""
+        raise NotImplementedError
+
+    # ----- state ---------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """``{"iterations": int, "slots": {param name: {slot name: array}}}``."""
+        return {
+            "iterations": self.iterations,
+            "slots": {name: dict(slots) for name, slots in self.slots.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict`` returned (slot arrays are copied in place)."""
+        self.iterations = int(state["iterations"])
+        for name, slots in state.get("slots", {}).items():
+            mine = self.slots.setdefault(name, {})
+            for slot, value in slots.items():
+                if slot in mine and mine[slot].shape == np.shape(value):
+                    mine[slot][...] = value
+                else:
+                    mine[slot] = np.array(value)

@@ -1,0 +1,1 @@
+"""Built-in weight initializers, one per file."""

@@ -1,0 +1,1 @@
+"""Built-in layers, one per file."""

@@ -1,0 +1,45 @@
+"""A standalone activation layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from modular_nn.components.activation import Activation
+from modular_nn.components.component import ComponentConfig
+from modular_nn.components.layer import Layer
+from modular_nn.components.refs import ActivationRef
+
+
+class ActivationLayer(Layer):
+    """Applies a registered activation to its input (Keras's ``Activation`` layer).
+
+    Args:
+        activation: the activation's name, or ``{"type": name, ...options}``.
+
+    Shape: output shape = input shape; no parameters.
+    """
+
+    type_name = "activation"
+
+    class Config(ComponentConfig):
+        activation: ActivationRef = Field(..., description="the activation to apply")
+
+    def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
+        super().__init__(config, **options)
+        from modular_nn.registry import get_registry
+
+        self.activation: Activation = get_registry().create("activations", self.config.activation)
+
+    @property
+    def output_activation(self) -> Activation | None:
+        return self.activation
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        return self.activation.apply(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        # chain rule through f: dL/dx = dL/dy * f'(x)
+        return self.activation.apply_backward(grad_out)

@@ -1,0 +1,92 @@
+"""Batch normalization."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from modular_nn.components.component import ComponentConfig
+from modular_nn.components.layer import Layer, Shape
+from modular_nn.errors import ShapeError
+
+
+class BatchNorm(Layer):
+    """Batch normalization (Ioffe & Szegedy, 2015) over every axis but the last.
+
+    Training: y = gamma * (x - mean_B) / sqrt(var_B + epsilon) + beta with the
+    batch's mean and (biased) variance, and the running statistics move toward
+    them: running = (1 - momentum) * running + momentum * batch, as in the seed
+    notebook and PyTorch (``momentum`` is the weight of the new batch).
+    Evaluation uses the running statistics. On NHWC images the statistics are
+    per channel.
+
+    Args:
+        momentum: weight of the new batch in the running statistics, in [0, 1] (0.1).
+        epsilon: added to the variance, > 0 (1e-5).
+
+    Shape: output shape = input shape; ``gamma``, ``beta`` and the buffers
+    ``moving_mean``, ``moving_variance`` have shape ``(features,)``.
+    """
+
+    type_name = "batch_norm"
+
+    class Config(ComponentConfig):
+        momentum: float = Field(0.1, ge=0, le=1, description="weight of the new batch statistics")
+        epsilon: float = Field(1e-5, gt=0, description="added to the variance")
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) < 1:
+            raise ShapeError(
+                f"batch_norm expects inputs with a feature axis, received {input_shape}"
+            )
+        return tuple(input_shape)
+
+    def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
+        return {"gamma": (input_shape[-1],), "beta": (input_shape[-1],)}
+
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
+        output_shape = super().build(input_shape, rng, dtype)
+        features = self.input_shape[-1]
+        self.add_param("gamma", np.ones(features))
+        self.add_param("beta", np.zeros(features))
+        self.add_buffer("moving_mean", np.zeros(features))
+        self.add_buffer("moving_variance", np.ones(features))
+        return output_shape
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        axes = tuple(range(x.ndim - 1))
+        self.training = training
+        if training:
+            mean = x.mean(axis=axes)
+            centered = x - mean
+            var = np.mean(centered * centered, axis=axes)
+            m = self.config.momentum
+            mean_buf, var_buf = self.buffers["moving_mean"], self.buffers["moving_variance"]
+            mean_buf *= 1 - m
+            mean_buf += m * mean
+            var_buf *= 1 - m
+            var_buf += m * var
+        else:
+            centered = x - self.buffers["moving_mean"]
+            var = self.buffers["moving_variance"]
+        self.inv_std = 1.0 / np.sqrt(var + np.asarray(self.config.epsilon, dtype=x.dtype))
+        self.x_hat = centered * self.inv_std
+        return self.x_hat * self.params["gamma"] + self.params["beta"]
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        axes = tuple(range(grad_out.ndim - 1))
+        x_hat = self.x_hat
+        # dgamma = sum(g * x_hat), dbeta = sum(g) over every axis but the features
+        np.sum(grad_out * x_hat, axis=axes, out=self.grads["gamma"])
+        np.sum(grad_out, axis=axes, out=self.grads["beta"])
+        g_hat = grad_out * self.params["gamma"]
+        if not self.training:
+            # running statistics are constants: dx = g * gamma / sqrt(var + eps)
+            return g_hat * self.inv_std
+        # batch statistics depend on x:
+        # dx = inv_std * (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat))
+        mean_g = g_hat.mean(axis=axes)
+        mean_gx = (g_hat * x_hat).mean(axis=axes)
+        return (g_hat - mean_g - x_hat * mean_gx) * self.inv_std

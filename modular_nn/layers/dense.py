@@ -1,0 +1,98 @@
+"""Dense (fully connected) layer: y = f(x @ kernel + bias)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from modular_nn.components.activation import Activation
+from modular_nn.components.component import ComponentConfig
+from modular_nn.components.layer import Layer, Shape
+from modular_nn.components.refs import ActivationRef, InitializerRef
+from modular_nn.errors import ShapeError
+
+
+class Dense(Layer):
+    """Fully connected layer, y = f(x W + b), applied on the last axis.
+
+    Args:
+        units: number of outputs, a positive integer.
+        activation: activation applied to the output (default ``linear``).
+        use_bias: add a bias vector (default true).
+        kernel_initializer: default ``he_normal`` (the seed's N(0, 2/fan_in)).
+        bias_initializer: default ``zeros``.
+
+    Shape:
+        input ``(batch, ..., in)``, output ``(batch, ..., units)``;
+        ``kernel`` is ``(in, units)``, ``bias`` is ``(units,)``.
+    """
+
+    type_name = "dense"
+
+    class Config(ComponentConfig):
+        units: int = Field(..., gt=0, description="number of output units")
+        activation: ActivationRef = Field("linear", description="activation applied last")
+        use_bias: bool = True
+        kernel_initializer: InitializerRef = "he_normal"
+        bias_initializer: InitializerRef = "zeros"
+
+    def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
+        super().__init__(config, **options)
+        from modular_nn.registry import get_registry
+
+        self.activation: Activation = get_registry().create("activations", self.config.activation)
+
+    @property
+    def output_activation(self) -> Activation | None:
+        return self.activation
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        if len(input_shape) < 1:
+            raise ShapeError(f"dense expects inputs with a feature axis, received {input_shape}")
+        return (*input_shape[:-1], self.config.units)
+
+    def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
+        shapes = {"kernel": (input_shape[-1], self.config.units)}
+        if self.config.use_bias:
+            shapes["bias"] = (self.config.units,)
+        return shapes
+
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
+        output_shape = super().build(input_shape, rng, dtype)
+        from modular_nn.registry import get_registry
+
+        registry = get_registry()
+        shapes = self.param_shapes(self.input_shape)
+        kernel_init = registry.create("initializers", self.config.kernel_initializer)
+        self.add_param("kernel", kernel_init(shapes["kernel"], rng, self.dtype))
+        if self.config.use_bias:
+            bias_init = registry.create("initializers", self.config.bias_initializer)
+            self.add_param("bias", bias_init(shapes["bias"], rng, self.dtype))
+        return output_shape
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self.x = x
+        z = x @ self.params["kernel"]
+        if self.config.use_bias:
+            z += self.params["bias"]
+        if self.activation.is_identity:
+            return z
+        return self.activation.apply(z)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        # z = x W + b:  dL/dW = x^T dz,  dL/db = sum_batch dz,  dL/dx = dz W^T
+        dz = grad_out if self.activation.is_identity else self.activation.apply_backward(grad_out)
+        x = self.x
+        if x.ndim != 2:
+            x = x.reshape(-1, x.shape[-1])
+            dz2 = dz.reshape(-1, dz.shape[-1])
+        else:
+            dz2 = dz
+        np.matmul(x.T, dz2, out=self.grads["kernel"])
+        if self.config.use_bias:
+            np.sum(dz2, axis=0, out=self.grads["bias"])
+        if not self.needs_input_grad:
+            return None  # type: ignore[return-value]  # nothing upstream is trainable
+        return dz @ self.params["kernel"].T

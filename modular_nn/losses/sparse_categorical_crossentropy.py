@@ -1,0 +1,113 @@
+"""Sparse categorical cross-entropy loss (integer class labels)."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from modular_nn.components.activation import Activation
+from modular_nn.components.component import ComponentConfig
+from modular_nn.components.layer import Shape
+from modular_nn.components.loss import Loss
+from modular_nn.errors import DataError
+from modular_nn.losses.categorical_crossentropy import check_class_axis, log_softmax
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """L = -mean over samples of log p[label], with integer labels in [0, classes).
+
+    Args:
+        from_logits: the model outputs logits (p = softmax(z)).
+        label_smoothing: the one-hot target becomes (1 - s) + s / classes, in [0, 1).
+        epsilon: probabilities are clipped below at epsilon (default 1e-7).
+
+    Shape: outputs ``(batch, classes)``, labels ``(batch,)`` (or ``(batch, 1)``).
+    After a softmax output the two fuse: dL/dz = (p - onehot(y)) / batch.
+    """
+
+    type_name = "sparse_categorical_crossentropy"
+    fuses_with = "softmax"
+    task = "sparse_categorical"
+
+    class Config(ComponentConfig):
+        from_logits: bool = False
+        label_smoothing: float = Field(0.0, ge=0, lt=1)
+        epsilon: float = Field(1e-7, gt=0, lt=0.5)
+
+    def check_output_shape(self, output_shape: Shape) -> None:
+        check_class_axis(self, output_shape)
+
+    def prepare_targets(self, y: np.ndarray, output_shape: Shape, dtype: np.dtype) -> np.ndarray:
+        y = np.asarray(y)
+        expected_rank = len(output_shape)  # labels drop the class axis: (n, *output[:-1])
+        if y.ndim == expected_rank + 1 and y.shape[-1] == 1:
+            y = y.reshape(y.shape[:-1])
+        if tuple(y.shape[1:]) != tuple(output_shape[:-1]):
+            raise DataError(
+                "sparse_categorical_crossentropy expects integer labels of shape "
+                f"(n{''.join(', ' + str(d) for d in output_shape[:-1])}), received {y.shape}"
+            )
+        if y.dtype.kind == "f":
+            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+                raise DataError("sparse_categorical_crossentropy labels must be whole numbers")
+        elif y.dtype.kind not in "iub":
+            raise DataError(f"labels must be integers, received dtype {y.dtype}")
+        labels = y.astype(np.intp)
+        classes = output_shape[-1]
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise DataError(
+                f"labels must be in [0, {classes}) for a {classes}-class output, "
+                f"received values from {labels.min()} to {labels.max()}"
+            )
+        return labels
+
+    def can_fuse(self, activation: Activation | None) -> bool:
+        if self.config.from_logits or not super().can_fuse(activation):
+            return False
+        return activation.config.axis in (-1,)  # type: ignore[union-attr]
+
+    def _targets(self, labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
+        s = self.config.label_smoothing
+        onehot = np.full(labels.shape + (classes,), s / classes, dtype=dtype)
+        np.put_along_axis(onehot, labels[..., None], 1 - s + s / classes, axis=-1)
+        return onehot
+
+    def _nll(self, log_p: np.ndarray, labels: np.ndarray) -> float:
+        s = self.config.label_smoothing
+        picked = np.take_along_axis(log_p, labels[..., None], axis=-1)
+        loss = -picked.mean() * (1 - s)
+        if s:
+            loss -= s * log_p.mean(axis=-1).mean()
+        return float(loss)
+
+    def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        self.labels = y_true
+        if self.config.from_logits:
+            self.z = y_pred
+            return self._nll(log_softmax(y_pred), y_true)
+        self.p = np.maximum(y_pred, self.config.epsilon)
+        return self._nll(np.log(self.p), y_true)
+
+    def backward(self) -> np.ndarray:
+        labels = self.labels
+        batch = labels.size
+        if self.config.from_logits:
+            p = np.exp(log_softmax(self.z))
+            return (p - self._targets(labels, p.shape[-1], p.dtype)) / batch
+        # d/dp -sum t log p = -t / p
+        return -self._targets(labels, self.p.shape[-1], self.p.dtype) / self.p / batch
+
+    def forward_logits(self, logits: np.ndarray, y_pred: np.ndarray, y_true: np.ndarray) -> float:
+        self.labels, self.p = y_true, y_pred
+        return self._nll(log_softmax(logits), y_true)
+
+    def backward_logits(self) -> np.ndarray:
+        # softmax and CE together: dL/dz = (p - onehot(y)) / batch
+        labels, p = self.labels, self.p
+        if self.config.label_smoothing:
+            return (p - self._targets(labels, p.shape[-1], p.dtype)) / labels.size
+        grad = p.copy()
+        rows = grad.reshape(-1, p.shape[-1])
+        rows[np.arange(labels.size), labels.ravel()] -= 1  # one label per row: no collisions
+        grad /= labels.size
+        return grad

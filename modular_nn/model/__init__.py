@@ -1,0 +1,1 @@
+"""The sequential Model and what training needs around it."""

@@ -1,0 +1,41 @@
+"""Keras-style training history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class History:
+    """Per-epoch values: ``history["loss"]``, ``history["val_loss"]``, metric lists.
+
+    Attributes:
+        history: metric name -> list of per-epoch values.
+        epoch: the 1-based epoch numbers the values belong to.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        """Record the logs of one finished epoch (1-based number)."""
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(float(value))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready ``{"epoch": [...], "history": {...}}``."""
+        return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """Inverse of ``to_dict``."""
+        history = cls()
+        history.epoch = [int(e) for e in data.get("epoch", [])]
+        history.history = {
+            str(k): [float(x) for x in v] for k, v in data.get("history", {}).items()
+        }
+        return history
+
+    def __repr__(self) -> str:
+        return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"

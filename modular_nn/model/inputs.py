@@ -1,0 +1,56 @@
+"""Checking user arrays before they reach the layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from modular_nn.errors import DataError
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    return "(n, " + ", ".join(str(d) for d in shape) + ")"
+
+
+def prepare_inputs(
+    x: Any, input_shape: tuple[int, ...], dtype: np.dtype, *, integer_input: bool = False
+) -> np.ndarray:
+    """``x`` as a C-contiguous array of the model's dtype, checked for shape and finiteness."""
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise DataError(f"inputs must be a numeric array, could not convert: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise DataError(f"inputs must be numeric, received an array of dtype {arr.dtype}")
+    if arr.ndim == len(input_shape) and arr.shape == tuple(input_shape):
+        raise DataError(
+            f"expected a batch of inputs of shape {_shape_text(input_shape)}, received a single "
+            f"sample of shape {arr.shape}; add the batch axis (x[None])"
+        )
+    if tuple(arr.shape[1:]) != tuple(input_shape):
+        raise DataError(
+            f"expected inputs of shape {_shape_text(input_shape)}, received {arr.shape}"
+        )
+    if integer_input and arr.dtype.kind in "biu":
+        return np.ascontiguousarray(arr)
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        raise DataError(f"inputs contain {bad} NaN or infinite value(s); clean the data first")
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def check_same_length(x: np.ndarray, y: np.ndarray) -> None:
+    """Inputs and targets must have one row per sample each."""
+    y_len = np.shape(y)[0] if np.ndim(y) else None
+    if y_len != x.shape[0]:
+        raise DataError(
+            f"inputs and targets differ in length: x has {x.shape[0]} samples, "
+            f"y has {y_len if y_len is not None else 'no sample axis'}"
+        )
+
+
+def check_finite_targets(y: np.ndarray) -> None:
+    """Targets with NaN or Inf would poison the loss."""
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise DataError("targets contain NaN or infinite values; clean the data first")

@@ -1,0 +1,485 @@
+"""The sequential ``Model``: layers in order, a loss, an optimizer, one random generator."""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from modular_nn.components.activation import Activation
+from modular_nn.components.layer import Layer, Shape
+from modular_nn.components.loss import Loss
+from modular_nn.components.optimizer import Optimizer
+from modular_nn.errors import DataError, SpecError, SpecIssue, TrainingError
+from modular_nn.metrics import Metric, make_metrics
+from modular_nn.model.callbacks import Callback, CallbackList, ProgressLogger
+from modular_nn.model.history import History
+from modular_nn.model.inputs import check_finite_targets, check_same_length, prepare_inputs
+from modular_nn.registry import get_registry
+from modular_nn.spec.model_spec import ModelSpec, TrainingSpec
+
+ComponentSource = str | dict[str, Any] | None
+
+
+def _component(kind: str, value: Any, base: type) -> Any:
+    if value is None or isinstance(value, base):
+        return value
+    return get_registry().create(kind, value)
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise TrainingError(f"expected a positive integer for {what}, received: {value!r}")
+    return int(value)
+
+
+class Model:
+    """A sequential model.
+
+    Build one from a spec with ``mnn.build_model(spec)`` or from layer objects::
+
+        model = mnn.Model([Dense(units=5, activation="relu"), Dense(units=1, activation="sigmoid")],
+                          input_shape=(2,), loss="binary_crossentropy",
+                          optimizer={"type": "sgd", "learning_rate": 0.5})
+
+    All randomness (initialization, shuffling, dropout) comes from one
+    ``numpy.random.Generator`` seeded with ``seed``, so a run is reproducible.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        input_shape: Sequence[int],
+        loss: Loss | ComponentSource = None,
+        optimizer: Optimizer | ComponentSource = None,
+        *,
+        name: str = "model",
+        dtype: str | np.dtype = "float32",
+        seed: int = 0,
+        training: TrainingSpec | dict[str, Any] | None = None,
+        data: str | None = None,
+    ) -> None:
+        self.name = name
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise SpecError([SpecIssue("dtype", f"expected float32 or float64, received: {dtype}")])
+        self.input_shape: Shape = tuple(int(d) for d in input_shape)
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(self.seed)
+        self.training_config = (
+            training
+            if isinstance(training, TrainingSpec)
+            else TrainingSpec.model_validate(training or {})
+        )
+        self.data = data
+        self.layers: list[Layer] = list(layers)
+        self._name_layers()
+        self._check_shapes()
+        shape = self.input_shape
+        for layer in self.layers:
+            shape = layer.build(shape, self.rng, self.dtype)
+        self.output_shape: Shape = shape
+        self.loss: Loss | None = None
+        self.optimizer: Optimizer | None = None
+        self.history = History()
+        self.epochs_done = 0
+        self.global_step = 0
+        self.stop_training = False
+        self.compile(loss=loss, optimizer=optimizer)
+
+    # ----- construction --------------------------------------------------------------
+    def _name_layers(self) -> None:
+        from modular_nn.spec.loading import auto_layer_names
+
+        for layer in self.layers:
+            if not isinstance(layer, Layer):
+                raise SpecError(f"expected modular_nn.Layer instances, received: {layer!r}")
+        names = auto_layer_names(
+            [layer.type_name for layer in self.layers], [layer.name for layer in self.layers]
+        )
+        if len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            raise SpecError(f"duplicate layer names: {', '.join(dupes)}")
+        for layer, layer_name in zip(self.layers, names):
+            layer.name = layer_name
+
+    def _check_shapes(self) -> None:
+        from modular_nn.spec.shapes import infer_shapes
+
+        paths = [f"layers[{i}]" for i in range(len(self.layers))]
+        issues, _ = infer_shapes(self.layers, self.input_shape, paths)
+        if issues:
+            raise SpecError(issues)
+
+    def compile(
+        self, loss: Loss | ComponentSource = None, optimizer: Optimizer | ComponentSource = None
+    ) -> None:
+        """Set (or replace) the loss and optimizer; ``None`` keeps the current one."""
+        if loss is not None:
+            loss = _component("losses", loss, Loss)
+            loss.check_output_shape(self.output_shape)  # type: ignore[union-attr]
+            self.loss = loss  # type: ignore[assignment]
+        if optimizer is not None:
+            self.optimizer = _component("optimizers", optimizer, Optimizer)
+        self._wire()
+
+    def _wire(self) -> None:
+        """Collect parameters, bind the optimizer, fuse the output activation with the loss."""
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.buffers: dict[str, np.ndarray] = {}
+        for layer in self.layers:
+            for key, value in layer.params.items():
+                self.params[f"{layer.name}/{key}"] = value
+                self.grads[f"{layer.name}/{key}"] = layer.grads[key]
+            for key, value in layer.buffers.items():
+                self.buffers[f"{layer.name}/{key}"] = value
+        if self.optimizer is not None:
+            self.optimizer.bind(self.params, self.grads)
+        for layer in self.layers:
+            activation = layer.output_activation
+            if activation is not None:
+                activation.fused = False
+        self._fused: Activation | None = None
+        last = self.layers[-1].output_activation
+        if self.loss is not None and self.loss.can_fuse(last):
+            last.fused = True  # type: ignore[union-attr]
+            self._fused = last
+        # Layers before the first trainable one need no input gradient.
+        trainable = [i for i, layer in enumerate(self.layers) if layer.params]
+        self._first_trainable = trainable[0] if trainable else len(self.layers)
+        for index, layer in enumerate(self.layers):
+            layer.needs_input_grad = index > self._first_trainable
+
+    # ----- access --------------------------------------------------------------------
+    def get_layer(self, name: str) -> Layer:
+        """The layer called ``name``."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        names = ", ".join(layer.name or "" for layer in self.layers)
+        raise KeyError(f"no layer named {name!r}; layers: {names}")
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """Copies of every parameter and buffer, by ``layer/name``."""
+        return {k: v.copy() for k, v in {**self.params, **self.buffers}.items()}
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Copy values into parameters/buffers by ``layer/name`` (shapes must match)."""
+        targets = {**self.params, **self.buffers}
+        problems = []
+        for key, value in weights.items():
+            if key not in targets:
+                problems.append(f"unknown weight {key!r}")
+            elif np.shape(value) != targets[key].shape:
+                problems.append(
+                    f"{key}: expected shape {targets[key].shape}, received {np.shape(value)}"
+                )
+        if problems:
+            raise DataError("cannot set weights: " + "; ".join(problems))
+        for key, value in weights.items():
+            targets[key][...] = value
+
+    def count_params(self) -> int:
+        """Number of trainable scalars."""
+        return int(sum(p.size for p in self.params.values()))
+
+    # ----- forward / backward --------------------------------------------------------
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Run every layer on an already prepared batch."""
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = False) -> np.ndarray | None:
+        """Back-propagate dL/d(output) through every layer, filling ``self.grads``.
+
+        With ``input_grad=True`` also returns dL/d(input); otherwise the layers
+        before the first trainable one are skipped and None is returned.
+        """
+        if input_grad:
+            for layer in self.layers:
+                layer.needs_input_grad = True
+            try:
+                for layer in reversed(self.layers):
+                    grad_out = layer.backward(grad_out)
+                return grad_out
+            finally:
+                self._wire()
+        for layer in reversed(self.layers[self._first_trainable :]):
+            grad_out = layer.backward(grad_out)
+        return None
+
+    def _loss_and_grad(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        loss = self.loss
+        if self._fused is not None:
+            value = loss.forward_logits(self._fused.logits, out, y)  # type: ignore[union-attr]
+            return value, loss.backward_logits()  # type: ignore[union-attr]
+        value = loss.forward(out, y)  # type: ignore[union-attr]
+        return value, loss.backward()  # type: ignore[union-attr]
+
+    # ----- inputs --------------------------------------------------------------------
+    def _prepare_x(self, x: Any) -> np.ndarray:
+        integer = self.layers[0].accepts_integer_input
+        return prepare_inputs(x, self.input_shape, self.dtype, integer_input=integer)
+
+    def _prepare_xy(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        self._require("loss")
+        x = self._prepare_x(x)
+        y = np.asarray(y)
+        check_same_length(x, y)
+        check_finite_targets(y)
+        return x, self.loss.prepare_targets(y, self.output_shape, self.dtype)  # type: ignore[union-attr]
+
+    def _require(self, *what: str) -> None:
+        for item in what:
+            if getattr(self, item) is None:
+                raise TrainingError(
+                    f"this model has no {item}; give the spec a '{item}' (for example "
+                    f'"{"adam" if item == "optimizer" else "mse"}") '
+                    f"or call model.compile({item}=...)"
+                )
+
+    # ----- training ------------------------------------------------------------------
+    def train_on_batch(self, x: Any, y: Any) -> float:
+        """One optimization step on one batch; returns the batch loss."""
+        self._require("loss", "optimizer")
+        x, y = self._prepare_xy(x, y)
+        loss = self._train_step(x, y, [], epoch=self.epochs_done, step=0)
+        return loss
+
+    def _train_step(
+        self, x: np.ndarray, y: np.ndarray, metrics: list[Metric], *, epoch: int, step: int
+    ) -> float:
+        out = x
+        for layer in self.layers:
+            out = layer.forward(out, True)
+        loss, grad = self._loss_and_grad(out, y)
+        for layer in reversed(self.layers[self._first_trainable :]):
+            grad = layer.backward(grad)
+        if not math.isfinite(loss):
+            self._stop_non_finite(loss, epoch, step)
+        self.optimizer.step()  # type: ignore[union-attr]
+        self.global_step += 1
+        for metric in metrics:
+            metric.update(out, y)
+        return loss
+
+    def _stop_non_finite(self, loss: float, epoch: int, step: int) -> None:
+        culprit = next(
+            (
+                key
+                for layer in self.layers
+                for key, g in layer.grads.items()
+                if not np.isfinite(g).all()
+                for key in [f"{layer.name}/{key}"]
+            ),
+            None,
+        )
+        where = f"; first non-finite gradient: {culprit}" if culprit else ""
+        raise TrainingError(
+            f"the loss became {loss} at epoch {epoch + 1}, step {step + 1}{where}; training "
+            "stopped before applying that step, the weights are the last finite ones. "
+            "Try a smaller learning rate or gradient clipping."
+        )
+
+    def fit(
+        self,
+        x: Any,
+        y: Any,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        *,
+        shuffle: bool | None = None,
+        validation_data: tuple[Any, Any] | None = None,
+        validation_split: float | None = None,
+        verbose: int | str = "auto",
+        initial_epoch: int | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> History:
+        """Train; return this call's ``History``. ``self.history`` keeps the whole run.
+
+        ``epochs`` more epochs are run, continuing the run's count (so a model
+        loaded from a checkpoint continues exactly). With ``initial_epoch`` the
+        Keras meaning holds: epochs ``initial_epoch + 1`` to ``epochs`` are run.
+        Defaults come from the spec's ``training`` section.
+        """
+        self._require("loss", "optimizer")
+        settings = self.training_config
+        epochs = _positive_int(settings.epochs if epochs is None else epochs, "epochs")
+        batch_size = _positive_int(
+            settings.batch_size if batch_size is None else batch_size, "batch_size"
+        )
+        shuffle = settings.shuffle if shuffle is None else bool(shuffle)
+        split = settings.validation_split if validation_split is None else float(validation_split)
+        if not 0 <= split < 1:
+            raise TrainingError(f"expected validation_split in [0, 1), received: {split}")
+        x, y = self._prepare_xy(x, y)
+        if split and validation_data is None:
+            n_val = int(round(x.shape[0] * split))
+            if n_val < 1 or n_val >= x.shape[0]:
+                raise DataError(
+                    f"validation_split={split} leaves no training or no validation samples"
+                )
+            x, y, val = x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+        elif validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise DataError("validation_data must be a pair (x_val, y_val)")
+            val = self._prepare_xy(*validation_data)
+        else:
+            val = None
+        if x.shape[0] == 0:
+            raise DataError("no training samples")
+        if initial_epoch is None:
+            start, end = self.epochs_done, self.epochs_done + epochs
+        else:
+            start = int(initial_epoch)
+            if start < 0 or start >= epochs:
+                raise TrainingError(
+                    "initial_epoch must be in [0, epochs), received "
+                    f"initial_epoch={start}, epochs={epochs}"
+                )
+            end = epochs
+        metrics = self._metrics()
+        n = x.shape[0]
+        steps = -(-n // batch_size)
+        mode = _verbose_mode(verbose)
+        progress = [ProgressLogger(mode, steps, end)] if mode else []
+        cb = CallbackList([*progress, *callbacks], self)
+        history = History()
+        self.stop_training = False
+        cb.on_train_begin()
+        for epoch in range(start, end):
+            cb.on_epoch_begin(epoch)
+            for metric in metrics:
+                metric.reset()
+            if shuffle:
+                order = self.rng.permutation(n)
+                xs, ys = x[order], y[order]
+            else:
+                xs, ys = x, y
+            total = 0.0
+            for step in range(steps):
+                lo = step * batch_size
+                xb, yb = xs[lo : lo + batch_size], ys[lo : lo + batch_size]
+                loss = self._train_step(xb, yb, metrics, epoch=epoch, step=step)
+                total += loss * xb.shape[0]
+                cb.on_train_batch_end(step, {"loss": total / min(n, lo + batch_size)})
+            logs = {"loss": total / n, **{m.name: m.result() for m in metrics}}
+            if val is not None:
+                logs.update(
+                    {f"val_{k}": v for k, v in self._evaluate_prepared(*val, batch_size).items()}
+                )
+            self.epochs_done = epoch + 1
+            history.append(epoch + 1, logs)
+            self.history.append(epoch + 1, logs)
+            cb.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cb.on_train_end()
+        return history
+
+    def _metrics(self) -> list[Metric]:
+        logits = bool(getattr(self.loss.config, "from_logits", False))  # type: ignore[union-attr]
+        return make_metrics(self.training_config.metrics, self.loss.task, logits)  # type: ignore[union-attr]
+
+    # ----- inference -----------------------------------------------------------------
+    def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
+        """Outputs for ``x`` in evaluation mode, computed in batches (default 1024)."""
+        x = self._prepare_x(x)
+        batch_size = _positive_int(batch_size or 1024, "batch_size")
+        if x.shape[0] <= batch_size:
+            return self.forward(x, False)
+        parts = [
+            self.forward(x[i : i + batch_size], False) for i in range(0, x.shape[0], batch_size)
+        ]
+        return np.concatenate(parts)
+
+    def evaluate(self, x: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` (and any other metrics) in evaluation mode."""
+        x, y = self._prepare_xy(x, y)
+        return self._evaluate_prepared(x, y, _positive_int(batch_size or 1024, "batch_size"))
+
+    def _evaluate_prepared(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+        metrics = self._metrics()
+        total = 0.0
+        for lo in range(0, x.shape[0], batch_size):
+            xb, yb = x[lo : lo + batch_size], y[lo : lo + batch_size]
+            out = self.forward(xb, False)
+            total += self._evaluation_loss(out, yb) * xb.shape[0]
+            for metric in metrics:
+                metric.update(out, yb)
+        return {"loss": total / max(x.shape[0], 1), **{m.name: m.result() for m in metrics}}
+
+    def _evaluation_loss(self, out: np.ndarray, y: np.ndarray) -> float:
+        if self._fused is not None:
+            return self.loss.forward_logits(self._fused.logits, out, y)  # type: ignore[union-attr]
+        return self.loss.forward(out, y)  # type: ignore[union-attr]
+
+    # ----- description -----------------------------------------------------------------
+    def summary(self) -> str:
+        """A table of layers (name, type, output shape, parameters) with totals."""
+        from modular_nn.model.summary import summary_table
+
+        return summary_table(self)
+
+    def to_spec(self) -> ModelSpec:
+        """The normalized spec of this model; ``build_model(model.to_spec())`` rebuilds it."""
+        from modular_nn.spec.loading import load_spec
+
+        def entry(component: Any) -> dict[str, Any]:
+            return {"type": component.type_name, **component.get_config()}
+
+        data: dict[str, Any] = {
+            "format_version": 1,
+            "name": self.name,
+            "input_shape": list(self.input_shape),
+            "dtype": self.dtype.name,
+            "seed": self.seed,
+            "layers": [
+                {"type": layer.type_name, "name": layer.name, **layer.get_config()}
+                for layer in self.layers
+            ],
+            "loss": entry(self.loss) if self.loss is not None else None,
+            "optimizer": entry(self.optimizer) if self.optimizer is not None else None,
+            "training": self.training_config.model_dump(mode="json"),
+            "data": self.data,
+        }
+        return load_spec(data)
+
+    # ----- persistence (HDF5) ------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write spec, weights, optimizer and training state to one HDF5 file, atomically."""
+        from modular_nn.checkpoint import save_model
+
+        save_model(self, path)
+
+    def save_weights(self, path: str | os.PathLike[str]) -> None:
+        """Write parameters and buffers only (HDF5), atomically."""
+        from modular_nn.checkpoint import save_weights
+
+        save_weights(self, path)
+
+    def load_weights(self, path: str | os.PathLike[str], strict: bool = True) -> Any:
+        """Load parameters and buffers by name; see ``modular_nn.checkpoint.load_weights``."""
+        from modular_nn.checkpoint import load_weights
+
+        return load_weights(self, path, strict=strict)
+
+    def __repr__(self) -> str:
+        return (
+            f"Model(name={self.name!r}, layers={len(self.layers)}, params={self.count_params()}, "
+            f"dtype={self.dtype.name})"
+        )
+
+
+def _verbose_mode(verbose: int | str) -> int:
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 0
+    if verbose in (0, 1, 2):
+        return int(verbose)
+    raise TrainingError(f"expected verbose to be 0, 1, 2 or 'auto', received: {verbose!r}")

@@ -1,0 +1,1 @@
+"""Model specs: JSON in, validated pydantic ``ModelSpec`` out."""

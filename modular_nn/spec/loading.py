@@ -1,0 +1,158 @@
+"""``load_spec``: a path, JSON text or dict in; a validated, normalized ``ModelSpec`` out.
+
+Every problem is collected and reported at once in one ``SpecError``: schema
+problems (from pydantic, with JSON paths), duplicate or malformed layer names,
+and, once the entries themselves are valid, shape problems found by inferring
+every layer's output shape without allocating anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from modular_nn.errors import SpecError, SpecIssue
+from modular_nn.registry import get_registry
+from modular_nn.spec.issues import issues_from_validation_error
+from modular_nn.spec.model_spec import ModelSpec, TrainingSpec, layer_name_problem, spec_model
+from modular_nn.spec.shapes import check_shapes
+
+SpecSource = ModelSpec | dict[str, Any] | str | os.PathLike[str]
+
+
+def read_spec_source(source: SpecSource) -> tuple[Any, str | None]:
+    """Parse ``source`` into plain data; return it with a label for messages."""
+    if isinstance(source, ModelSpec):
+        return source.model_dump(mode="json", by_alias=True), None
+    if isinstance(source, dict):
+        return source, None
+    if isinstance(source, str) and source.lstrip().startswith("{"):
+        return _parse_json(source, "JSON text"), None
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SpecError(f"spec file not found: {str(path)!r}") from None
+        except IsADirectoryError:
+            raise SpecError(f"expected a spec file, received a directory: {str(path)!r}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"cannot read spec file {str(path)!r}: {exc}") from None
+        return _parse_json(text, str(path)), str(path)
+    raise SpecError(
+        "expected a spec as a path, JSON text, dict or ModelSpec, "
+        f"received: {type(source).__name__}"
+    )
+
+
+def _parse_json(text: str, label: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            [SpecIssue("", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")],
+            source=label,
+        ) from None
+    except RecursionError:
+        raise SpecError("the JSON is nested too deeply to read", source=label) from None
+
+
+def load_spec(source: SpecSource) -> ModelSpec:
+    """Validate a spec and return it normalized (defaults filled in, layers named).
+
+    ``source`` is a ``ModelSpec``, a dict, JSON text (first non-blank character
+    ``{``) or a path. Raises ``SpecError`` listing every problem found.
+    """
+    data, label = read_spec_source(source)
+    if not isinstance(data, dict):
+        raise SpecError(
+            f"expected a JSON object at the top level, received: {type(data).__name__}",
+            source=label,
+        )
+    registry = get_registry()
+    model = spec_model(registry)
+    issues = _name_issues(data)
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as exc:
+        issues = issues_from_validation_error(exc, data, allowed_keys=_allowed_keys) + issues
+        raise SpecError(issues, source=label) from None
+    except RecursionError:
+        raise SpecError("the spec is nested too deeply to validate", source=label) from None
+    if issues:
+        raise SpecError(issues, source=label)
+    _assign_layer_names(spec)
+    shape_issues = check_shapes(spec)
+    if shape_issues:
+        raise SpecError(shape_issues, source=label)
+    return spec
+
+
+def _name_issues(data: dict[str, Any]) -> list[SpecIssue]:
+    layers = data.get("layers")
+    if not isinstance(layers, list):
+        return []
+    issues: list[SpecIssue] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(layers):
+        if not isinstance(entry, dict) or entry.get("name") is None:
+            continue
+        name = entry["name"]
+        problem = layer_name_problem(name)
+        if problem:
+            issues.append(SpecIssue(f"layers[{index}].name", problem))
+        elif name in seen:
+            issues.append(
+                SpecIssue(
+                    f"layers[{index}].name",
+                    f"duplicate layer name {name!r} (already used by layers[{seen[name]}])",
+                    "give each layer a unique name, or leave 'name' out for an automatic one",
+                )
+            )
+        else:
+            seen[name] = index
+    return issues
+
+
+def auto_layer_names(types: list[str], names: list[str | None]) -> list[str]:
+    """User names win; the rest become ``<type>_<n>``, counted per type in order."""
+    taken = {name for name in names if name}
+    counters: dict[str, int] = {}
+    result: list[str] = []
+    for type_name, name in zip(types, names):
+        if name:
+            result.append(name)
+            continue
+        while True:
+            counters[type_name] = counters.get(type_name, 0) + 1
+            candidate = f"{type_name}_{counters[type_name]}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        result.append(candidate)
+    return result
+
+
+def _assign_layer_names(spec: ModelSpec) -> None:
+    names = auto_layer_names([e.type for e in spec.layers], [e.name for e in spec.layers])
+    for entry, name in zip(spec.layers, names):
+        entry.name = name
+
+
+def _allowed_keys(parent: dict[str, Any], path: tuple[Any, ...]) -> list[str]:
+    """The keys allowed in the object at ``path`` (for 'did you mean' on unknown keys)."""
+    registry = get_registry()
+    if not path:
+        return [f.alias or name for name, f in ModelSpec.model_fields.items()]
+    if path == ("training",):
+        return list(TrainingSpec.model_fields)
+    kind = {"layers": "layers", "loss": "losses", "optimizer": "optimizers"}.get(str(path[0]))
+    type_name = parent.get("type")
+    if kind and isinstance(type_name, str) and type_name in registry.names(kind):
+        head = ["type", "name"] if kind == "layers" else ["type"]
+        return head + list(registry.get(kind, type_name).cls.Config.model_fields)
+    return []
