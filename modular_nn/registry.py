@@ -18,7 +18,8 @@ import difflib
 import os
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -307,3 +308,31 @@ def get_registry() -> Registry:
 def available(kind: str) -> list[str]:
     """Names of the registered components of ``kind`` ("layers", "activations", ...)."""
     return get_registry().names(kind)
+
+
+@contextmanager
+def use_registry(registry: Registry) -> Iterator[Registry]:
+    """Make ``registry`` the process-wide one inside the ``with`` block (tests, schema export)."""
+    global _registry
+    previous = _registry
+    _registry = registry
+    try:
+        yield registry
+    finally:
+        _registry = previous
+
+
+def builtins_only_registry() -> Registry:
+    """A registry holding only modular_nn's built-in components (no entry-point discovery)."""
+    from modular_nn import builtins
+
+    registry = Registry(discover=False)
+    registry.register_plugin(builtins, provider=Provider("builtins", "modular-nn", _own_version()))
+    return registry
+
+
+def _own_version() -> str | None:
+    try:
+        return metadata.version("modular-nn")
+    except metadata.PackageNotFoundError:
+        return None

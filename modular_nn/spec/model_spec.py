@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
 
 from modular_nn.components.component import ComponentConfig
+from modular_nn.components.refs import REF_KIND_LABEL
 from modular_nn.registry import Registry, get_registry
 
 FORMAT_VERSION = 1
@@ -98,7 +99,8 @@ def _entry_model(kind: str, name: str, config: type[ComponentConfig]) -> type[Ba
         )
     head = create_model(f"{config.__name__}Head_{kind}", __base__=_EntryHead, **head_fields)
     title = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]", name)) or "Component"
-    return create_model(f"{title}{kind.capitalize()[:-1]}Spec", __base__=(config, head))
+    label = REF_KIND_LABEL[kind].capitalize()
+    return create_model(f"{title}{label}Spec", __base__=(config, head))
 
 
 def _union(registry: Registry, kind: str) -> Any:
@@ -111,6 +113,15 @@ def _union(registry: Registry, kind: str) -> Any:
     return Annotated[Union[tuple(models)], Field(discriminator="type")]  # noqa: UP007
 
 
+def _shorthand_union(registry: Registry, kind: str) -> Any:
+    """The union of ``kind`` entries, also accepting a bare name for the defaults."""
+    union = _union(registry, kind)
+    names = registry.names(kind)
+    shorthand = Literal[tuple(names)] if names else str  # type: ignore[valid-type]
+    input_type = Union[shorthand, union]  # noqa: UP007
+    return Annotated[union, BeforeValidator(_expand_name, json_schema_input_type=input_type)]
+
+
 _cache: dict[int, tuple[int, type[ModelSpec]]] = {}
 
 
@@ -121,18 +132,16 @@ def spec_model(registry: Registry | None = None) -> type[ModelSpec]:
     if cached is not None and cached[0] == registry.generation:
         return cached[1]
     layer_union = _union(registry, "layers")
-    loss_union = _union(registry, "losses")
-    optimizer_union = _union(registry, "optimizers")
     model = create_model(
         "ModelSpec",
         __base__=ModelSpec,
         layers=(list[layer_union], Field(..., min_length=1)),
         loss=(
-            Optional[Annotated[loss_union, BeforeValidator(_expand_name)]],  # noqa: UP045
+            Optional[_shorthand_union(registry, "losses")],  # noqa: UP045
             Field(None, description='loss: a name ("mse") or {"type": ..., options}'),
         ),
         optimizer=(
-            Optional[Annotated[optimizer_union, BeforeValidator(_expand_name)]],  # noqa: UP045
+            Optional[_shorthand_union(registry, "optimizers")],  # noqa: UP045
             Field(None, description='optimizer: a name ("adam") or {"type": ..., options}'),
         ),
     )

@@ -1,0 +1,56 @@
+"""Entry point of ``modular-nn``: dispatches to one module per command.
+
+A command module defines ``register(subparsers)``, which adds its parser and
+sets ``func=run``; ``run(args) -> int`` returns the exit code. Errors of our
+own types print one line (``error: ...``) and exit 1; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from modular_nn.errors import ModularNNError
+
+COMMAND_MODULES = [
+    "validate",
+    "summary",
+    "schema",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command registered."""
+    parser = argparse.ArgumentParser(
+        prog="modular-nn",
+        description="Models as JSON: validate, train, evaluate and inspect modular_nn models.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"modular_nn.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ModularNNError as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
