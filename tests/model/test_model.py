@@ -1,0 +1,239 @@
+"""The sequential Model: the seed notebook's examples, determinism, inputs, fit semantics."""
+
+import numpy as np
+import pytest
+
+import modular_nn as mnn
+from modular_nn.layers.dense import Dense
+
+XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
+XOR_Y = np.array([[0], [1], [1], [0]])
+
+
+def xor_spec(**changes: object) -> dict:
+    spec = {
+        "name": "xor",
+        "input_shape": [2],
+        "seed": 42,
+        "layers": [
+            {"type": "dense", "units": 5, "activation": "relu"},
+            {"type": "dense", "units": 1, "activation": "sigmoid"},
+        ],
+        "loss": "binary_crossentropy",
+        "optimizer": {"type": "sgd", "learning_rate": 0.5},
+        "training": {"epochs": 2000, "batch_size": 4},
+    }
+    spec.update(changes)
+    return spec
+
+
+def test_seed_xor_reaches_full_accuracy() -> None:
+    model = mnn.build_model(xor_spec())
+    history = model.fit(XOR_X, XOR_Y, verbose=0)
+    assert len(history.history["loss"]) == 2000
+    assert history.history["loss"][-1] < 0.05
+    assert model.evaluate(XOR_X, XOR_Y)["accuracy"] == 1.0
+    np.testing.assert_array_equal(model.predict(XOR_X) > 0.5, XOR_Y == 1)
+
+
+def make_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(0, np.pi, n)
+    upper = rng.random(n) < 0.5
+    x = np.where(upper, np.cos(t), 1 - np.cos(t))
+    y = np.where(upper, np.sin(t), 0.5 - np.sin(t))
+    points = np.stack([x, y], axis=1) + rng.normal(0, noise, (n, 2))
+    return points, (~upper).astype(int)[:, None]
+
+
+def test_moons_with_batch_norm_and_dropout_exceed_95_percent() -> None:
+    x, y = make_moons(1200, 0.1, seed=0)
+    spec = {
+        "input_shape": [2],
+        "seed": 1,
+        "layers": [
+            {"type": "dense", "units": 32, "activation": "relu"},
+            {"type": "batch_norm"},
+            {"type": "dropout", "rate": 0.1},
+            {"type": "dense", "units": 32, "activation": "relu"},
+            {"type": "dense", "units": 1, "activation": "sigmoid"},
+        ],
+        "loss": "binary_crossentropy",
+        "optimizer": {"type": "adam", "learning_rate": 0.01},
+    }
+    model = mnn.build_model(spec)
+    model.fit(x[:1000], y[:1000], epochs=30, batch_size=32, verbose=0)
+    assert model.evaluate(x[1000:], y[1000:])["accuracy"] > 0.95
+
+
+def test_same_seed_gives_identical_weights_and_different_seed_does_not() -> None:
+    spec = xor_spec(
+        layers=[
+            {"type": "dense", "units": 8, "activation": "tanh"},
+            {"type": "dropout", "rate": 0.2},
+            {"type": "dense", "units": 1, "activation": "sigmoid"},
+        ]
+    )
+
+    def train(seed: int) -> dict[str, np.ndarray]:
+        model = mnn.build_model({**spec, "seed": seed})
+        model.fit(XOR_X, XOR_Y, epochs=30, verbose=0)
+        return model.get_weights()
+
+    a, b, c = train(3), train(3), train(4)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+    assert any(not np.array_equal(a[key], c[key]) for key in a)
+
+
+def test_seed_backprop_walkthrough() -> None:
+    """Section 4 of the seed: set W1, W2 (no biases), one forward and backward pass."""
+    model = mnn.Model(
+        [
+            Dense(units=3, activation="relu", use_bias=False),
+            Dense(units=1, activation="sigmoid", use_bias=False),
+        ],
+        input_shape=(2,),
+        loss="binary_crossentropy",
+        dtype="float64",
+    )
+    model.set_weights(
+        {
+            "dense_1/kernel": np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]),
+            "dense_2/kernel": np.array([[0.7], [0.8], [0.9]]),
+        }
+    )
+    x, y = np.array([[1.0, 2.0]]), np.array([[1.0]])
+    a2 = model.forward(x, training=True)
+    _, grad = model._loss_and_grad(a2, y)
+    model.backward(grad)
+    a1 = np.maximum(0, x @ model.params["dense_1/kernel"])
+    expected_a2 = 1 / (1 + np.exp(-(a1 @ model.params["dense_2/kernel"])))
+    np.testing.assert_allclose(a2, expected_a2)
+    np.testing.assert_allclose(a2, [[0.94978]], atol=1e-5)
+    np.testing.assert_allclose(model.grads["dense_2/kernel"], a1.T @ (a2 - y))
+    np.testing.assert_allclose(
+        model.grads["dense_2/kernel"], [[-0.0452], [-0.0603], [-0.0753]], atol=1e-4
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dtype_is_kept_end_to_end(dtype: str) -> None:
+    model = mnn.build_model(xor_spec(dtype=dtype))
+    model.fit(XOR_X, XOR_Y, epochs=3, verbose=0)
+    assert all(p.dtype == dtype for p in model.params.values())
+    assert all(g.dtype == dtype for g in model.grads.values())
+    assert model.predict(XOR_X).dtype == dtype
+
+
+def test_wrong_inputs_name_expected_and_received_shapes() -> None:
+    model = mnn.build_model(xor_spec())
+    with pytest.raises(
+        mnn.DataError, match=r"expected inputs of shape \(n, 2\), received \(4, 3\)"
+    ):
+        model.fit(np.zeros((4, 3)), XOR_Y, verbose=0)
+    with pytest.raises(mnn.DataError, match="x has 4 samples, y has 3"):
+        model.fit(XOR_X, XOR_Y[:3], verbose=0)
+    bad = XOR_X.astype(float)
+    bad[1, 1] = np.nan
+    with pytest.raises(mnn.DataError, match="NaN"):
+        model.fit(bad, XOR_Y, verbose=0)
+    with pytest.raises(mnn.DataError, match="single sample"):
+        model.predict(np.zeros(2))
+
+
+def test_fit_needs_loss_and_optimizer() -> None:
+    model = mnn.build_model(xor_spec(loss=None, optimizer=None))
+    with pytest.raises(mnn.TrainingError, match="no loss"):
+        model.fit(XOR_X, XOR_Y)
+    model.compile(loss="binary_crossentropy")
+    with pytest.raises(mnn.TrainingError, match="no optimizer"):
+        model.fit(XOR_X, XOR_Y)
+    model.compile(optimizer="adam")
+    model.fit(XOR_X, XOR_Y, epochs=1, verbose=0)
+
+
+def test_epochs_continue_and_initial_epoch_follows_keras() -> None:
+    model = mnn.build_model(xor_spec())
+    first = model.fit(XOR_X, XOR_Y, epochs=2, verbose=0)
+    second = model.fit(XOR_X, XOR_Y, epochs=3, verbose=0)
+    assert first.epoch == [1, 2] and second.epoch == [3, 4, 5]
+    third = model.fit(XOR_X, XOR_Y, epochs=8, initial_epoch=5, verbose=0)
+    assert third.epoch == [6, 7, 8]
+    assert model.history.epoch == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert model.epochs_done == 8
+
+
+def test_continuing_fit_equals_one_long_fit() -> None:
+    a = mnn.build_model(xor_spec())
+    a.fit(XOR_X, XOR_Y, epochs=5, verbose=0)
+    a.fit(XOR_X, XOR_Y, epochs=5, verbose=0)
+    b = mnn.build_model(xor_spec())
+    b.fit(XOR_X, XOR_Y, epochs=10, verbose=0)
+    for key, value in a.get_weights().items():
+        np.testing.assert_array_equal(value, b.get_weights()[key])
+
+
+def test_validation_data_and_split_report_val_metrics() -> None:
+    model = mnn.build_model(xor_spec())
+    h = model.fit(XOR_X, XOR_Y, epochs=2, validation_data=(XOR_X, XOR_Y), verbose=0)
+    assert set(h.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    x = np.tile(XOR_X, (5, 1))
+    y = np.tile(XOR_Y, (5, 1))
+    h = model.fit(x, y, epochs=1, validation_split=0.25, verbose=0)
+    assert "val_loss" in h.history
+
+
+def test_evaluate_reports_accuracy_only_for_classification() -> None:
+    model = mnn.build_model(xor_spec(loss="mse"))
+    assert set(model.evaluate(XOR_X, XOR_Y)) == {"loss"}
+    model = mnn.build_model(xor_spec())
+    assert set(model.evaluate(XOR_X, XOR_Y)) == {"loss", "accuracy"}
+
+
+def test_verbose_modes(capsys: pytest.CaptureFixture[str]) -> None:
+    model = mnn.build_model(xor_spec())
+    model.fit(XOR_X, XOR_Y, epochs=2, verbose=2)
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out and "loss:" in out
+    model.fit(XOR_X, XOR_Y, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
+    with pytest.raises(mnn.TrainingError, match="verbose"):
+        model.fit(XOR_X, XOR_Y, epochs=1, verbose=5)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_non_finite_loss_stops_with_epoch_and_step() -> None:
+    layers = [{"type": "dense", "units": 5, "activation": "tanh"}, {"type": "dense", "units": 1}]
+    optimizer = {"type": "sgd", "learning_rate": 10}
+    model = mnn.build_model(xor_spec(loss="mse", optimizer=optimizer, layers=layers))
+    with pytest.raises(mnn.TrainingError, match=r"epoch \d+, step \d+") as info:
+        model.fit(XOR_X * 10, XOR_Y * 100, epochs=200, verbose=0)
+    assert "last finite" in str(info.value)
+    assert all(np.isfinite(p).all() for p in model.params.values())
+
+
+def test_python_assembly_summary_and_names() -> None:
+    model = mnn.Model(
+        [Dense(units=4, activation="relu"), Dense(units=4, name="hidden"), Dense(units=2)],
+        input_shape=(3,),
+    )
+    assert [layer.name for layer in model.layers] == ["dense_1", "hidden", "dense_2"]
+    assert set(model.params) == {
+        "dense_1/kernel",
+        "dense_1/bias",
+        "hidden/kernel",
+        "hidden/bias",
+        "dense_2/kernel",
+        "dense_2/bias",
+    }
+    text = model.summary()
+    assert "hidden" in text and "(None, 2)" in text and "Total params: 46" in text
+
+
+def test_train_on_batch_returns_the_loss() -> None:
+    model = mnn.build_model(xor_spec())
+    before = model.evaluate(XOR_X, XOR_Y)["loss"]
+    loss = model.train_on_batch(XOR_X, XOR_Y)
+    assert loss == pytest.approx(before, rel=1e-5)
+    assert model.evaluate(XOR_X, XOR_Y)["loss"] < before
