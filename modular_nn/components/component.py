@@ -17,7 +17,7 @@ from modular_nn.errors import SpecError, SpecIssue
 class ComponentConfig(BaseModel):
     """Base of every component's options. Unknown keys are rejected."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, allow_inf_nan=False)
 
 
 class Component:

@@ -13,6 +13,7 @@ parameter gradients into ``self.grads`` (same names and shapes as
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -61,9 +62,7 @@ class Layer(Component):
 
     def param_count(self, input_shape: Shape) -> int:
         """Number of trainable scalars for ``input_shape``, computed without allocating."""
-        return sum(
-            int(np.prod(shape, dtype=np.int64)) for shape in self.param_shapes(input_shape).values()
-        )
+        return sum(math.prod(shape) for shape in self.param_shapes(input_shape).values())
 
     # ----- building --------------------------------------------------------------
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:

@@ -8,6 +8,7 @@ where one can be guessed (a close option name, a field to add).
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,9 +55,14 @@ def clean_loc(loc: Sequence[Any], data: Any) -> tuple[Any, ...]:
     return tuple(kept)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 40, 40
+_REPR.maxdict = _REPR.maxlist = 4
+
+
 def show(value: Any) -> str:
-    """A short ``repr`` of a received value."""
-    text = repr(value)
+    """A short ``repr`` of a received value (bounded depth and length, safe on deep nesting)."""
+    text = _REPR.repr(value)
     return text if len(text) <= _MAX_RECEIVED else text[: _MAX_RECEIVED - 3] + "..."
 
 
@@ -99,6 +105,10 @@ def _unknown_type_message(loc: tuple[Any, ...], ctx: dict[str, Any]) -> str:
     tag = ctx.get("tag", "?")
     available = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",")]
     kind = _KIND_BY_FIELD.get(str(loc[0]) if loc else "", "layers")
+    from modular_nn.registry import get_registry
+
+    if isinstance(tag, str) and (kind, tag) in get_registry().conflicts():
+        return str(get_registry().conflict_error(kind, tag))  # two plugins registered it
     return str(UnknownComponentError(kind, tag, [a for a in available if a]))
 
 

@@ -24,7 +24,7 @@ _LAYER_NAME = re.compile(r"^[^/\x00-\x1f]{1,128}$")
 class TrainingSpec(BaseModel):
     """Training settings (``fit``'s defaults)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     epochs: int = Field(10, gt=0, le=10_000_000, description="number of epochs")
     batch_size: int = Field(32, gt=0, le=100_000_000, description="samples per step")
@@ -52,7 +52,7 @@ class TrainingSpec(BaseModel):
 class ModelSpec(BaseModel):
     """A model as data. ``load_spec`` returns an instance of a registry-composed subclass."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
     schema_ref: Optional[str] = Field(  # noqa: UP045
         None, alias="$schema", exclude=True, description="ignored: lets editors find the schema"
@@ -85,7 +85,7 @@ def _expand_name(value: Any) -> Any:
 class _EntryHead(BaseModel):
     """Holds ``type`` (and ``name``) so they come first in a dumped entry."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _entry_model(kind: str, name: str, config: type[ComponentConfig]) -> type[BaseModel]:
