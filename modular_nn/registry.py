@@ -1,24 +1,33 @@
 """The registry: what components exist, and which plugin provides each.
 
 Plugins are found once, lazily, from the entry-point group ``modular_nn``
-(modular_nn's own built-ins included: they are the ``builtins`` entry point).
-Each plugin's hooks are called one plugin at a time, so a plugin that fails to
-import, whose hook raises, or that registers something invalid is skipped with
-a warning naming its distribution, and the others still load.
+(modular_nn's own built-ins included: they are the ``builtins`` entry point,
+loaded first). Each plugin is loaded and its hooks are called one plugin at a
+time, so a plugin that fails to import, whose hook raises or returns something,
+or that registers something invalid is skipped with a ``PluginWarning`` naming
+its distribution and the error, is listed as failed (``registry.plugins``), and
+the others still load.
+
+Name clashes are never resolved silently. A third-party plugin may not take a
+built-in name (it fails as above). When two third-party distributions register
+the same name, the name becomes unusable: looking it up raises ``PluginError``
+naming both providers, until one of them is uninstalled or disabled.
 
 Environment:
-    MODULAR_NN_STRICT_PLUGINS=1      a plugin failure raises ``PluginError`` instead.
-    MODULAR_NN_DISABLE_PLUGINS=a,b   skip the plugins (entry-point or distribution
-                                     names) listed.
+    MODULAR_NN_STRICT_PLUGINS=1      a plugin failure or clash raises ``PluginError``
+                                     instead of warning.
+    MODULAR_NN_DISABLE_PLUGINS=a,b   skip the plugins listed, by entry-point name or
+                                     distribution name (``modular-nn-extras``).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -28,7 +37,7 @@ import pluggy
 
 from modular_nn import hookspecs
 from modular_nn.components.activation import Activation
-from modular_nn.components.component import Component
+from modular_nn.components.component import Component, ComponentConfig
 from modular_nn.components.initializer import Initializer
 from modular_nn.components.layer import Layer
 from modular_nn.components.loss import Loss
@@ -36,6 +45,7 @@ from modular_nn.components.optimizer import Optimizer
 from modular_nn.errors import PluginError
 
 ENTRY_POINT_GROUP = "modular_nn"
+BUILTINS_MODULE = "modular_nn.builtins"
 KIND_BASES: dict[str, type[Component]] = {
     "layers": Layer,
     "activations": Activation,
@@ -44,6 +54,11 @@ KIND_BASES: dict[str, type[Component]] = {
     "initializers": Initializer,
 }
 KINDS = tuple(KIND_BASES)
+HOOK_NAMES = tuple(f"register_{kind}" for kind in KINDS)
+
+
+class PluginWarning(RuntimeWarning):
+    """A plugin failed and was skipped, or two plugins registered one name."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,13 @@ class Provider:
         if not self.distribution:
             return self.plugin
         return f"{self.distribution}>={self.version}" if self.version else self.distribution
+
+    def describe(self) -> str:
+        """``modular-nn-extras 0.1.0 (plugin 'extras')``, for messages."""
+        if not self.distribution:
+            return f"plugin {self.plugin!r}"
+        version = f" {self.version}" if self.version else ""
+        return f"{self.distribution}{version} (plugin {self.plugin!r})"
 
 
 @dataclass(frozen=True)
@@ -92,19 +114,50 @@ class UnknownComponentError(PluginError):
     def __init__(self, kind: str, name: object, available: list[str]) -> None:
         self.kind, self.name, self.available = kind, name, available
         self.suggestions = difflib.get_close_matches(str(name), available, n=3, cutoff=0.5)
-        label = kind[:-1] if kind.endswith("s") else kind
-        if kind == "losses":
-            label = "loss"
         hint = ""
         if self.suggestions:
             hint = "did you mean " + " or ".join(repr(s) for s in self.suggestions) + "? "
         super().__init__(
-            f"unknown {label} type {name!r}; {hint}available: {', '.join(available) or 'none'}"
+            f"unknown {kind_label(kind)} type {name!r}; {hint}"
+            f"available: {', '.join(available) or 'none'}"
         )
 
 
+class ComponentConflictError(PluginError):
+    """A name registered by two third-party distributions: neither is used."""
+
+    def __init__(self, kind: str, name: str, providers: list[Provider]) -> None:
+        self.kind, self.name, self.providers = kind, name, providers
+        who = " and by ".join(p.describe() for p in providers)
+        super().__init__(
+            f"{kind_label(kind)} name {name!r} is registered by {who}; uninstall one of them "
+            "or disable it with MODULAR_NN_DISABLE_PLUGINS=<name>"
+        )
+
+
+def kind_label(kind: str) -> str:
+    """``"layers"`` -> ``"layer"``, ``"losses"`` -> ``"loss"``."""
+    return {"losses": "loss"}.get(kind, kind[:-1] if kind.endswith("s") else kind)
+
+
 def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def strict_plugins() -> bool:
+    """True when ``MODULAR_NN_STRICT_PLUGINS`` asks for plugin failures to be errors."""
+    return _flag("MODULAR_NN_STRICT_PLUGINS")
+
+
+def normalize_distribution(name: str) -> str:
+    """PEP 503 normal form: ``Modular_NN.Extras`` -> ``modular-nn-extras``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def disabled_plugins() -> set[str]:
+    """The names listed in ``MODULAR_NN_DISABLE_PLUGINS`` (normalized)."""
+    raw = os.environ.get("MODULAR_NN_DISABLE_PLUGINS", "")
+    return {normalize_distribution(item.strip()) for item in raw.split(",") if item.strip()}
 
 
 class Registry:
@@ -113,8 +166,12 @@ class Registry:
     def __init__(self, *, discover: bool = True) -> None:
         self._discover = discover
         self._loaded = False
+        self._loading = False
+        self._load_error: PluginError | None = None
         self._lock = threading.RLock()
         self._components: dict[str, dict[str, ComponentInfo]] = {kind: {} for kind in KINDS}
+        self._conflicts: dict[tuple[str, str], list[ComponentInfo]] = {}
+        self._builtin_plugins: set[str] = set()
         self.plugins: dict[str, PluginRecord] = {}
         self.generation = 0  # bumped on every change; caches built from the registry key on it
         self._pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
@@ -122,122 +179,201 @@ class Registry:
 
     # ----- discovery ------------------------------------------------------------------
     def ensure_loaded(self) -> None:
-        """Discover entry-point plugins once."""
-        if self._loaded:
-            return
-        with self._lock:
-            if self._loaded:
-                return
-            self._loaded = True
-            if self._discover:
-                self._load_entry_points()
+        """Discover entry-point plugins once (a strict-mode failure is raised every time)."""
+        if not self._loaded:
+            with self._lock:
+                if not self._loaded and not self._loading:
+                    self._loading = True
+                    try:
+                        if self._discover:
+                            self._load_entry_points()
+                    except PluginError as exc:
+                        self._load_error = exc
+                    finally:
+                        self._loading = False
+                        self._loaded = True
+        if self._load_error is not None:
+            raise self._load_error
 
     def _load_entry_points(self) -> None:
-        disabled = {
-            item.strip()
-            for item in os.environ.get("MODULAR_NN_DISABLE_PLUGINS", "").split(",")
-            if item.strip()
-        }
-        seen: set[str] = set()
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=_builtins_first):
-            dist = getattr(ep, "dist", None)
-            provider = Provider(
-                plugin=ep.name,
-                distribution=dist.metadata["Name"] if dist is not None else None,
-                version=dist.version if dist is not None else None,
-            )
-            key = f"{provider.distribution}:{ep.name}"
-            if key in seen:  # the same distribution seen twice on sys.path
+        disabled = disabled_plugins()
+        for dist_name, dist, entry_points, error in _discover_entry_points():
+            if error is not None:
+                provider = Provider(dist_name, dist_name, dist.version if dist else None)
+                self._fail(provider, f"unreadable entry points: {error}")
                 continue
-            seen.add(key)
-            if ep.name in disabled or (provider.distribution or "") in disabled:
-                self.plugins[ep.name] = PluginRecord(provider, status="disabled")
-                continue
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # noqa: BLE001 - isolate any plugin failure
-                self._fail(provider, f"could not import {ep.value}: {type(exc).__name__}: {exc}")
-                continue
-            self.register_plugin(plugin, provider=provider)
+            for ep in entry_points:
+                provider = self._unique_provider(ep, dist_name, dist)
+                if ep.name in disabled or normalize_distribution(dist_name) in disabled:
+                    self.plugins[provider.plugin] = PluginRecord(provider, status="disabled")
+                    continue
+                try:
+                    plugin = ep.load()
+                except (Exception, SystemExit) as exc:  # noqa: BLE001 - isolate any plugin failure
+                    self._fail(
+                        provider, f"could not import {ep.value}: {type(exc).__name__}: {exc}"
+                    )
+                    continue
+                self._register(plugin, provider, discovering=True)
+
+    def _unique_provider(
+        self, ep: metadata.EntryPoint, dist_name: str, dist: metadata.Distribution
+    ) -> Provider:
+        """The provider of ``ep``; its plugin name is made unique across distributions."""
+        name = ep.name
+        if name in self.plugins:
+            name = f"{dist_name}:{ep.name}"
+        return Provider(plugin=name, distribution=dist_name, version=dist.version)
 
     def _fail(self, provider: Provider, message: str) -> None:
         self.plugins[provider.plugin] = PluginRecord(provider, status="failed", error=message)
-        who = provider.distribution or provider.plugin
-        text = f"modular_nn plugin {provider.plugin!r} from {who} failed and was skipped: {message}"
-        if _flag("MODULAR_NN_STRICT_PLUGINS"):
-            raise PluginError(text)
-        warnings.warn(text, RuntimeWarning, stacklevel=3)
+        who = provider.describe()
+        self._warn(f"modular_nn plugin from {who} failed and was skipped: {message}")
+
+    def _warn(self, text: str) -> None:
+        if strict_plugins():
+            raise PluginError(text + " (MODULAR_NN_STRICT_PLUGINS is set)")
+        warnings.warn(text, PluginWarning, stacklevel=4)
 
     # ----- registration -----------------------------------------------------------------
     def register_plugin(self, plugin: Any, *, provider: Provider | str | None = None) -> bool:
         """Register a plugin object or module and run its hooks.
 
-        Returns False (after a warning, or ``PluginError`` in strict mode) when
-        the plugin fails; nothing it registered is kept in that case. Two
-        providers registering one name raise ``PluginError`` naming both.
+        Returns False (after a ``PluginWarning``, or ``PluginError`` in strict
+        mode) when the plugin fails; nothing it registered is kept in that
+        case. A name that another plugin already registered raises
+        ``PluginError`` naming both providers.
         """
         self.ensure_loaded()
         if provider is None or isinstance(provider, str):
             name = provider or getattr(plugin, "__name__", None) or type(plugin).__name__
             provider = Provider(plugin=name)
+        return self._register(plugin, provider, discovering=False)
+
+    def _register(self, plugin: Any, provider: Provider, *, discovering: bool) -> bool:
         with self._lock:
+            if provider.plugin in self.plugins and self.plugins[provider.plugin].status == "loaded":
+                raise PluginError(
+                    f"a plugin named {provider.plugin!r} is already registered "
+                    f"({self.plugins[provider.plugin].provider.describe()})"
+                )
             try:
                 self._pm.register(plugin, name=provider.plugin)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - pluggy validation or a duplicate object
                 self._fail(provider, f"invalid hook implementation: {exc}")
                 return False
-            staged: list[ComponentInfo] = []
             try:
-                for kind in KINDS:
-                    caller = getattr(self._pm.hook, f"register_{kind}")
-                    for impl in caller.get_hookimpls():
-                        if impl.plugin is plugin:
-                            impl.function(register=self._stager(kind, provider, staged))
+                staged = self._run_hooks(plugin, provider)
+                if provider.plugin == "builtins" and getattr(plugin, "__name__", "") == (
+                    BUILTINS_MODULE
+                ):
+                    self._builtin_plugins.add(provider.plugin)
+                self._check_clashes(staged, provider, discovering)
             except PluginError as exc:
                 self._pm.unregister(plugin)
+                if not discovering and isinstance(exc, ComponentConflictError):
+                    raise
                 self._fail(provider, str(exc))
                 return False
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:  # noqa: BLE001 - isolate any plugin failure
                 self._pm.unregister(plugin)
                 self._fail(provider, f"a hook raised {type(exc).__name__}: {exc}")
                 return False
-            self._commit(plugin, provider, staged)
-            return True
+            clashes = self._commit(provider, staged)
+        for info in clashes:
+            self._warn(str(self.conflict_error(info.kind, info.name)))
+        return True
+
+    def _run_hooks(self, plugin: Any, provider: Provider) -> list[ComponentInfo]:
+        """Call the plugin's hooks, collecting what they register (nothing is kept yet)."""
+        staged: list[ComponentInfo] = []
+        for caller in self._pm.get_hookcallers(plugin) or []:
+            if caller.name not in HOOK_NAMES:
+                raise PluginError(
+                    f"unknown hook {caller.name!r}; modular_nn hooks are {', '.join(HOOK_NAMES)}"
+                )
+        for kind, hook_name in zip(KINDS, HOOK_NAMES):
+            for impl in getattr(self._pm.hook, hook_name).get_hookimpls():
+                if impl.plugin is not plugin:
+                    continue
+                result = impl.function(register=self._stager(kind, provider, staged))
+                if result is not None:
+                    raise PluginError(
+                        f"{hook_name} returned {_short(result)}; a hook must call "
+                        "register(cls) once per component and return None"
+                    )
+        return staged
 
     def _stager(
         self, kind: str, provider: Provider, staged: list[ComponentInfo]
     ) -> Callable[..., None]:
         base = KIND_BASES[kind]
+        hook_name = f"register_{kind}"
 
         def register(cls: Any, name: str | None = None) -> None:
             if not isinstance(cls, type) or not issubclass(cls, base):
                 raise PluginError(
-                    f"register_{kind} expected a subclass of modular_nn.{base.__name__}, "
-                    f"received: {cls!r}"
+                    f"{hook_name} expected a subclass of modular_nn.{base.__name__}, "
+                    f"received: {_short(cls)}"
+                )
+            config = getattr(cls, "Config", None)
+            if not isinstance(config, type) or not issubclass(config, ComponentConfig):
+                raise PluginError(
+                    f"{cls.__name__}.Config must be a subclass of modular_nn.ComponentConfig, "
+                    f"received: {_short(config)}"
                 )
             type_name = name or cls.type_name
             if not isinstance(type_name, str) or not type_name:
                 raise PluginError(f"{cls.__name__} has no type_name and no name was given")
+            for info in staged:
+                if info.kind == kind and info.name == type_name and info.cls is not cls:
+                    raise PluginError(
+                        f"{kind_label(kind)} name {type_name!r} is registered twice, by "
+                        f"{info.cls.__name__} and by {cls.__name__}"
+                    )
             staged.append(ComponentInfo(kind, type_name, cls, provider))
 
         return register
 
-    def _commit(self, plugin: Any, provider: Provider, staged: list[ComponentInfo]) -> None:
+    def _check_clashes(
+        self, staged: list[ComponentInfo], provider: Provider, discovering: bool
+    ) -> None:
+        """Raise for names this plugin may not take; conflicts between third parties are
+        allowed while discovering (``_commit`` records them)."""
         for info in staged:
+            holders = [i.provider for i in self._conflicts.get((info.kind, info.name), [])]
             existing = self._components[info.kind].get(info.name)
-            if existing is not None and existing.provider != provider:
-                self._pm.unregister(plugin)
-                raise PluginError(
-                    f"{info.kind[:-1]} name {info.name!r} is registered twice: by "
-                    f"{_describe(existing.provider)} and by {_describe(provider)}; "
-                    "uninstall or disable one of them (MODULAR_NN_DISABLE_PLUGINS)"
-                )
+            if existing is not None:
+                holders.append(existing.provider)
+            holders = [p for p in holders if p != provider]
+            if not holders:
+                continue
+            builtin = any(p.plugin in self._builtin_plugins for p in holders)
+            if builtin or not discovering:
+                raise ComponentConflictError(info.kind, info.name, [*holders, provider])
+
+    def _commit(self, provider: Provider, staged: list[ComponentInfo]) -> list[ComponentInfo]:
+        """Keep what a plugin registered; return the components that now clash."""
         record = PluginRecord(provider)
+        clashes: list[ComponentInfo] = []
         for info in staged:
-            self._components[info.kind][info.name] = info
-            record.components.setdefault(info.kind, []).append(info.name)
+            key = (info.kind, info.name)
+            existing = self._components[info.kind].get(info.name)
+            if key in self._conflicts:
+                self._conflicts[key].append(info)
+                clashes.append(info)
+            elif existing is not None and existing.provider != provider:
+                del self._components[info.kind][info.name]
+                self._conflicts[key] = [existing, info]
+                clashes.append(info)
+            else:
+                self._components[info.kind][info.name] = info
+            names = record.components.setdefault(info.kind, [])
+            if info.name not in names:
+                names.append(info.name)
         self.plugins[provider.plugin] = record
         self.generation += 1
+        return clashes
 
     def unregister_plugin(self, name: str) -> None:
         """Remove a plugin (by its provider's plugin name) and everything it registered."""
@@ -249,21 +385,35 @@ class Registry:
                 for comp_name, info in list(self._components[kind].items()):
                     if info.provider.plugin == name:
                         del self._components[kind][comp_name]
+            for key, infos in list(self._conflicts.items()):
+                left = [info for info in infos if info.provider.plugin != name]
+                if len(left) == 1:
+                    del self._conflicts[key]
+                    self._components[key[0]][key[1]] = left[0]
+                elif len(left) != len(infos):
+                    self._conflicts[key] = left
             self.plugins.pop(name, None)
+            self._builtin_plugins.discard(name)
             self.generation += 1
 
     # ----- lookup ------------------------------------------------------------------------
     def names(self, kind: str) -> list[str]:
-        """Sorted names of every registered component of ``kind``."""
+        """Sorted names of every usable component of ``kind`` (clashing names excluded)."""
         self.ensure_loaded()
         return sorted(self._kind(kind))
 
     def get(self, kind: str, name: str) -> ComponentInfo:
-        """The component ``name`` of ``kind``, or ``UnknownComponentError`` (a PluginError)."""
+        """The component ``name`` of ``kind``.
+
+        Raises ``UnknownComponentError`` or, for a name two distributions
+        registered, ``ComponentConflictError`` (both ``PluginError``).
+        """
         self.ensure_loaded()
         components = self._kind(kind)
         info = components.get(name) if isinstance(name, str) else None
         if info is None:
+            if isinstance(name, str) and (kind, name) in self._conflicts:
+                raise self.conflict_error(kind, name)
             raise UnknownComponentError(kind, name, sorted(components))
         return info
 
@@ -275,6 +425,22 @@ class Registry:
         info = self.get(kind, options.pop("type"))
         return info.cls(**options)
 
+    def conflicts(self) -> dict[tuple[str, str], list[Provider]]:
+        """Names registered by more than one distribution: ``{(kind, name): providers}``."""
+        self.ensure_loaded()
+        return {key: [i.provider for i in infos] for key, infos in self._conflicts.items()}
+
+    def conflict_error(self, kind: str, name: str) -> ComponentConflictError:
+        """The error raised when the clashing ``name`` is looked up."""
+        return ComponentConflictError(
+            kind, name, [i.provider for i in self._conflicts.get((kind, name), [])]
+        )
+
+    def components(self, kind: str) -> list[ComponentInfo]:
+        """Every usable component of ``kind``, sorted by name."""
+        self.ensure_loaded()
+        return [info for _, info in sorted(self._kind(kind).items())]
+
     def _kind(self, kind: str) -> dict[str, ComponentInfo]:
         if kind not in self._components:
             raise PluginError(
@@ -283,14 +449,44 @@ class Registry:
         return self._components[kind]
 
 
-def _describe(provider: Provider) -> str:
-    if provider.distribution:
-        return f"{provider.distribution} {provider.version or ''}".strip()
-    return f"plugin {provider.plugin!r}"
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _builtins_first(ep: metadata.EntryPoint) -> tuple[int, str]:
-    return (0 if ep.value == "modular_nn.builtins" else 1, ep.name)
+DiscoveredEntryPoints = tuple[
+    str, metadata.Distribution | None, list[metadata.EntryPoint], Exception | None
+]
+
+
+def _discover_entry_points() -> Iterable[DiscoveredEntryPoints]:
+    """``(distribution name, distribution, entry points, error)`` per distribution declaring
+    entry points in our group; the first copy of a distribution on ``sys.path`` wins, and
+    modular_nn's built-ins come first."""
+    found: list[DiscoveredEntryPoints] = []
+    seen: set[str] = set()
+    for dist in metadata.distributions():
+        try:
+            name = dist.metadata["Name"] or ""
+        except Exception:  # noqa: BLE001 - unreadable metadata: not ours to judge
+            continue
+        key = normalize_distribution(name) if name else ""
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        try:
+            eps = sorted(dist.entry_points.select(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+        except Exception as exc:  # noqa: BLE001 - a malformed entry_points.txt
+            found.append((name, dist, [], exc))
+            continue
+        if eps:
+            found.append((name, dist, eps, None))
+
+    def order(item: DiscoveredEntryPoints) -> tuple[int, str]:
+        builtin = any(ep.value == BUILTINS_MODULE for ep in item[2])
+        return (0 if builtin else 1, normalize_distribution(item[0]))
+
+    return sorted(found, key=order)
 
 
 _registry: Registry | None = None
