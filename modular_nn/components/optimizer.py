@@ -9,18 +9,28 @@ carry the state into and out of checkpoints, so training resumes exactly.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import math
+from typing import Any, ClassVar, Optional
 
 import numpy as np
 from pydantic import Field
 
 from modular_nn.components.component import Component, ComponentConfig
+from modular_nn.schedules import Schedule
 
 
 class OptimizerConfig(ComponentConfig):
     """Options every optimizer has."""
 
     learning_rate: float = Field(0.01, gt=0, description="step size")
+    schedule: Optional[Schedule] = Field(  # noqa: UP045 - pydantic schema reads better
+        None,
+        description="learning-rate schedule (constant, step_decay, exponential, cosine), "
+        "a function of the optimizer's step count; see modular_nn.schedules",
+    )
+    global_clipnorm: Optional[float] = Field(  # noqa: UP045
+        None, gt=0, description="rescale all gradients so their global L2 norm is at most this"
+    )
 
 
 class Optimizer(Component):
@@ -49,8 +59,10 @@ class Optimizer(Component):
 
     # ----- the update --------------------------------------------------------------
     def learning_rate_at(self, step: int) -> float:
-        """Learning rate for the 1-based ``step``; schedules override this."""
-        return float(self.config.learning_rate)  # type: ignore[attr-defined]
+        """Learning rate for the 1-based ``step``, after the config's ``schedule`` if any."""
+        lr = float(self.config.learning_rate)  # type: ignore[attr-defined]
+        schedule = self.config.schedule  # type: ignore[attr-defined]
+        return lr if schedule is None else schedule(lr, step)
 
     @property
     def learning_rate(self) -> float:
@@ -58,11 +70,30 @@ class Optimizer(Component):
         return self.learning_rate_at(self.iterations + 1)
 
     def step(self) -> None:
-        """Update every bound parameter in place from its gradient."""
+        """Update every bound parameter in place from its gradient.
+
+        With ``global_clipnorm`` the gradients are first scaled in place by
+        ``min(1, clipnorm / ||g||)``, ``||g||`` the L2 norm over all of them.
+        """
         self.iterations += 1
         lr = self.learning_rate_at(self.iterations)
+        clipnorm = self.config.global_clipnorm  # type: ignore[attr-defined]
+        if clipnorm is not None:
+            self.clip_gradients(clipnorm)
         for name, param, grad in self._bound:
             self.update(param, grad, self.slots[name], lr)
+
+    def clip_gradients(self, clipnorm: float) -> float:
+        """Scale the bound gradients in place to a global norm of at most ``clipnorm``.
+
+        Returns the norm before clipping; a non-finite norm leaves them as they are.
+        """
+        norm = math.sqrt(sum(float(np.vdot(g, g)) for _, _, g in self._bound))
+        if math.isfinite(norm) and norm > clipnorm:
+            scale = clipnorm / norm
+            for _, _, grad in self._bound:
+                grad *= scale
+        return norm
 
     def update(
         self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray], lr: float

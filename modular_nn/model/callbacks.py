@@ -1,15 +1,31 @@
 """The callbacks API: hooks into the training loop.
 
-Progress output and, later, early stopping and periodic checkpoints are
-callbacks themselves. A callback gets ``set_model`` first, then the ``on_*``
-calls; setting ``model.stop_training = True`` ends ``fit`` after the epoch.
+The progress output, early stopping and periodic checkpoints are callbacks
+themselves. A callback gets ``set_model`` first, then the ``on_*`` calls, in
+this order::
+
+    on_train_begin
+      on_epoch_begin(epoch)            # epoch is 0-based, as in Keras
+        on_train_batch_end(step, {"loss": running mean})   # once per batch
+      on_epoch_end(epoch, logs)        # logs: loss, metrics, val_* of the epoch
+    on_train_end
+
+Setting ``model.stop_training = True`` ends ``fit`` after the current epoch.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from modular_nn.errors import TrainingError
 
 if TYPE_CHECKING:
     from modular_nn.model.model import Model
@@ -68,8 +84,24 @@ def format_logs(logs: dict[str, Any]) -> str:
     return " - ".join(f"{key}: {value:.4f}" for key, value in logs.items())
 
 
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
 class ProgressLogger(Callback):
-    """Prints training progress: ``mode=1`` a progress bar per epoch, ``mode=2`` one line."""
+    """Prints training progress.
+
+    ``mode=1``: a progress bar per epoch, redrawn at most ten times a second
+    (``12/45 [=======>......] - ETA: 1.2s - loss: 0.2345``), ending in the
+    epoch's line of training and validation values; meant for a terminal.
+    ``mode=2``: one plain line per epoch (``Epoch 3/50 - 0.2s - loss: ...``),
+    for logs and pipes.
+    """
 
     def __init__(
         self, mode: int, steps: int, epochs_end: int, stream: TextIO | None = None
@@ -81,8 +113,14 @@ class ProgressLogger(Callback):
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.start = time.perf_counter()
         self.last_draw = 0.0
+        self.drawn = 0
         if self.mode == 1:
             self.stream.write(f"Epoch {epoch + 1}/{self.epochs_end}\n")
+
+    def _bar(self, done: int) -> str:
+        filled = self.width * done // self.steps
+        head = ">" if 0 < filled < self.width else ""
+        return "=" * (filled - len(head)) + head + "." * (self.width - filled)
 
     def on_train_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
         if self.mode != 1:
@@ -91,20 +129,152 @@ class ProgressLogger(Callback):
         if step + 1 < self.steps and now - self.last_draw < 0.1:
             return
         self.last_draw = now
-        done = int(self.width * (step + 1) / self.steps)
-        bar = "=" * done + "." * (self.width - done)
+        done = step + 1
+        eta = (now - self.start) / done * (self.steps - done)
         loss = (logs or {}).get("loss")
         tail = f" - loss: {loss:.4f}" if loss is not None else ""
-        self.stream.write(f"\r{step + 1}/{self.steps} [{bar}]{tail}")
+        line = f"\r{done}/{self.steps} [{self._bar(done)}] - ETA: {_duration(eta)}{tail}"
+        self.stream.write(line + " " * max(0, self.drawn - len(line)))
+        self.drawn = len(line)
         self.stream.flush()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        seconds = time.perf_counter() - self.start
+        seconds = _duration(time.perf_counter() - self.start)
         text = format_logs(logs or {})
         if self.mode == 1:
-            self.stream.write(
-                f"\r{self.steps}/{self.steps} [{'=' * self.width}] {seconds:.1f}s - {text}\n"
-            )
+            line = f"\r{self.steps}/{self.steps} [{'=' * self.width}] {seconds} - {text}"
+            self.stream.write(line + " " * max(0, self.drawn - len(line)) + "\n")
         else:
-            self.stream.write(f"Epoch {epoch + 1}/{self.epochs_end} - {seconds:.1f}s - {text}\n")
+            self.stream.write(f"Epoch {epoch + 1}/{self.epochs_end} - {seconds} - {text}\n")
         self.stream.flush()
+
+
+_MAXIMIZED = ("accuracy", "precision", "recall", "f1")
+
+
+class EarlyStoppingConfig(BaseModel):
+    """Early-stopping options (Keras names and defaults), also the spec's
+    ``training.early_stopping`` section."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    monitor: str = Field("val_loss", min_length=1, description="the logged value to watch")
+    patience: int = Field(
+        0, ge=0, description="epochs without improvement after which training stops"
+    )
+    min_delta: float = Field(0.0, ge=0, description="smallest change that counts as improvement")
+    mode: Literal["auto", "min", "max"] = Field(
+        "auto", description="auto: max for accuracy, precision, recall, f1; min otherwise"
+    )
+    restore_best_weights: bool = Field(
+        False, description="at the end, go back to the weights of the best epoch"
+    )
+
+
+class EarlyStopping(Callback):
+    """Stop training when ``monitor`` has not improved for ``patience`` epochs.
+
+    An epoch improves on the best so far when its value is better by more than
+    ``min_delta``. After ``patience`` epochs in a row without improvement
+    ``fit`` stops. With ``restore_best_weights`` the parameters and buffers of
+    the best epoch are put back when training ends (the optimizer state is
+    not), as in Keras. Options: see ``EarlyStoppingConfig``.
+
+    Attributes after training: ``best``, ``best_epoch`` (1-based),
+    ``stopped_epoch`` (1-based, None when the run was not cut short).
+    """
+
+    def __init__(self, *, verbose: bool = False, stream: TextIO | None = None, **options: Any):
+        self.config = EarlyStoppingConfig.model_validate(options)
+        self.verbose, self.stream = verbose, stream
+        maximize = self.config.mode == "max" or (
+            self.config.mode == "auto" and self.config.monitor.endswith(_MAXIMIZED)
+        )
+        self.sign = -1.0 if maximize else 1.0  # compare sign * value: lower is better
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.wait = 0
+        self.best = math.inf * self.sign
+        self.best_epoch: int | None = None
+        self.best_weights: dict[str, np.ndarray] | None = None
+        self.stopped_epoch: int | None = None
+        self.last_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs or {}
+        monitor = self.config.monitor
+        if monitor not in logs:
+            hint = " (validation values need validation_split or validation data)"
+            raise TrainingError(
+                f"early stopping monitors {monitor!r}, which this run does not report; "
+                f"available: {', '.join(logs) or 'none'}"
+                + (hint if monitor.startswith("val_") else "")
+            )
+        value = float(logs[monitor])
+        self.last_epoch = epoch + 1
+        if self.sign * value < self.sign * self.best - self.config.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch + 1, 0
+            if self.config.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.config.patience:
+            self.stopped_epoch = epoch + 1
+            self.model.stop_training = True
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        restored = (
+            self.best_weights is not None
+            and self.best_epoch is not None
+            and self.best_epoch != self.last_epoch
+        )
+        if restored:
+            self.model.set_weights(self.best_weights)  # type: ignore[arg-type]
+        if self.verbose and self.stopped_epoch is not None:
+            monitor = self.config.monitor
+            text = (
+                f"Epoch {self.stopped_epoch}: early stopping, {monitor} has not improved "
+                f"for {self.wait} epoch(s)"
+            )
+            if restored:
+                text += f"; restored the weights of epoch {self.best_epoch} ({monitor}: "
+                text += f"{self.best:.4f})"
+            (self.stream or sys.stdout).write(text + "\n")
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (``model.save``) every ``every`` epochs, keeping the last ``keep`` files.
+
+    Args:
+        filepath: where to save; ``{epoch}`` (1-based) and the epoch's logs may
+            appear as format fields: ``"run-{epoch:04d}.h5"``,
+            ``"run-{epoch}-{val_loss:.3f}.h5"``. Without a field the file is
+            overwritten each time.
+        every: save after every ``every``-th epoch of the run (epochs 5, 10, ...).
+        keep: delete older files beyond the newest ``keep`` (None keeps them all).
+    """
+
+    def __init__(
+        self, filepath: str | os.PathLike[str], every: int = 1, keep: int | None = None
+    ) -> None:
+        if every < 1:
+            raise TrainingError(f"expected a positive checkpoint interval, received: {every}")
+        if keep is not None and keep < 1:
+            raise TrainingError(f"expected keep to be at least 1, received: {keep}")
+        self.filepath, self.every, self.keep = os.fspath(filepath), every, keep
+        self.saved: list[Path] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if (epoch + 1) % self.every:
+            return
+        try:
+            path = Path(self.filepath.format(epoch=epoch + 1, **(logs or {})))
+        except (KeyError, ValueError, IndexError) as exc:
+            raise TrainingError(f"cannot format checkpoint path {self.filepath!r}: {exc}") from None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.model.save(path)
+        if path in self.saved:
+            self.saved.remove(path)
+        self.saved.append(path)
+        while self.keep is not None and len(self.saved) > self.keep:
+            self.saved.pop(0).unlink(missing_ok=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,15 +14,19 @@ from modular_nn.components.activation import Activation
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.loss import Loss
 from modular_nn.components.optimizer import Optimizer
+from modular_nn.data.sources import BatchSource
 from modular_nn.errors import DataError, SpecError, SpecIssue, TrainingError
 from modular_nn.metrics import Metric, make_metrics
-from modular_nn.model.callbacks import Callback, CallbackList, ProgressLogger
+from modular_nn.model.callbacks import Callback, CallbackList, EarlyStopping, ProgressLogger
 from modular_nn.model.history import History
 from modular_nn.model.inputs import check_finite_targets, check_same_length, prepare_inputs
 from modular_nn.registry import get_registry
 from modular_nn.spec.model_spec import ModelSpec, TrainingSpec
 
 ComponentSource = str | dict[str, Any] | None
+Batch = tuple[np.ndarray, np.ndarray]
+#: ``batches(batch_size, rng or None)`` -> iterator of prepared ``(x, y)`` batches.
+BatchesFn = Callable[[int, "np.random.Generator | None"], Iterator[Batch]]
 
 
 def _component(kind: str, value: Any, base: type) -> Any:
@@ -290,12 +294,12 @@ class Model:
     def fit(
         self,
         x: Any,
-        y: Any,
+        y: Any = None,
         epochs: int | None = None,
         batch_size: int | None = None,
         *,
         shuffle: bool | None = None,
-        validation_data: tuple[Any, Any] | None = None,
+        validation_data: tuple[Any, Any] | BatchSource | None = None,
         validation_split: float | None = None,
         verbose: int | str = "auto",
         initial_epoch: int | None = None,
@@ -303,10 +307,14 @@ class Model:
     ) -> History:
         """Train; return this call's ``History``. ``self.history`` keeps the whole run.
 
+        ``x`` and ``y`` are arrays, or ``x`` is a ``modular_nn.data.BatchSource``
+        (``y`` None) read batch by batch, as HDF5 data larger than memory is;
+        its blocks are shuffled with the model's generator.
         ``epochs`` more epochs are run, continuing the run's count (so a model
         loaded from a checkpoint continues exactly). With ``initial_epoch`` the
         Keras meaning holds: epochs ``initial_epoch + 1`` to ``epochs`` are run.
-        Defaults come from the spec's ``training`` section.
+        Defaults come from the spec's ``training`` section, including its
+        ``early_stopping``, which adds an ``EarlyStopping`` callback.
         """
         self._require("loss", "optimizer")
         settings = self.training_config
@@ -318,21 +326,8 @@ class Model:
         split = settings.validation_split if validation_split is None else float(validation_split)
         if not 0 <= split < 1:
             raise TrainingError(f"expected validation_split in [0, 1), received: {split}")
-        x, y = self._prepare_xy(x, y)
-        if split and validation_data is None:
-            n_val = int(round(x.shape[0] * split))
-            if n_val < 1 or n_val >= x.shape[0]:
-                raise DataError(
-                    f"validation_split={split} leaves no training or no validation samples"
-                )
-            x, y, val = x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
-        elif validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise DataError("validation_data must be a pair (x_val, y_val)")
-            val = self._prepare_xy(*validation_data)
-        else:
-            val = None
-        if x.shape[0] == 0:
+        train, n, val = self._training_data(x, y, split, validation_data)
+        if n == 0:
             raise DataError("no training samples")
         if initial_epoch is None:
             start, end = self.epochs_done, self.epochs_done + epochs
@@ -345,11 +340,12 @@ class Model:
                 )
             end = epochs
         metrics = self._metrics()
-        n = x.shape[0]
         steps = -(-n // batch_size)
         mode = _verbose_mode(verbose)
         progress = [ProgressLogger(mode, steps, end)] if mode else []
-        cb = CallbackList([*progress, *callbacks], self)
+        early = settings.early_stopping
+        stopping = [EarlyStopping(verbose=bool(mode), **early.model_dump())] if early else []
+        cb = CallbackList([*progress, *stopping, *callbacks], self)
         history = History()
         self.stop_training = False
         cb.on_train_begin()
@@ -357,22 +353,17 @@ class Model:
             cb.on_epoch_begin(epoch)
             for metric in metrics:
                 metric.reset()
-            if shuffle:
-                order = self.rng.permutation(n)
-                xs, ys = x[order], y[order]
-            else:
-                xs, ys = x, y
             total = 0.0
-            for step in range(steps):
-                lo = step * batch_size
-                xb, yb = xs[lo : lo + batch_size], ys[lo : lo + batch_size]
+            seen = 0
+            for step, (xb, yb) in enumerate(train(batch_size, self.rng if shuffle else None)):
                 loss = self._train_step(xb, yb, metrics, epoch=epoch, step=step)
                 total += loss * xb.shape[0]
-                cb.on_train_batch_end(step, {"loss": total / min(n, lo + batch_size)})
+                seen += xb.shape[0]
+                cb.on_train_batch_end(step, {"loss": total / seen})
             logs = {"loss": total / n, **{m.name: m.result() for m in metrics}}
             if val is not None:
                 logs.update(
-                    {f"val_{k}": v for k, v in self._evaluate_prepared(*val, batch_size).items()}
+                    {f"val_{k}": v for k, v in self._evaluate_batches(val(batch_size)).items()}
                 )
             self.epochs_done = epoch + 1
             history.append(epoch + 1, logs)
@@ -383,15 +374,63 @@ class Model:
         cb.on_train_end()
         return history
 
+    def _training_data(
+        self, x: Any, y: Any, split: float, validation_data: Any
+    ) -> tuple[BatchesFn, int, BatchesFn | None]:
+        """Batch iterators for training and validation, and the training sample count."""
+        if isinstance(x, BatchSource):
+            if y is not None:
+                raise DataError("a BatchSource carries its labels: call fit(source) without y")
+            source: BatchSource = x
+            val_source = validation_data
+            if split and validation_data is None:
+                source, val_source = source.split(split)
+            val = None if val_source is None else self._batches_of(val_source)
+            return self._source_batches(source), len(source), val
+        x, y = self._prepare_xy(x, y)
+        if split and validation_data is None:
+            n_val = int(round(x.shape[0] * split))
+            if n_val < 1 or n_val >= x.shape[0]:
+                raise DataError(
+                    f"validation_split={split} leaves no training or no validation samples"
+                )
+            x, y, validation_data = x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
+        val = None if validation_data is None else self._batches_of(validation_data)
+        return _array_batches(x, y), x.shape[0], val
+
+    def _batches_of(self, data: Any) -> BatchesFn:
+        """Unshuffled prepared batches of ``data``: a BatchSource or a pair ``(x, y)``."""
+        if isinstance(data, BatchSource):
+            source = self._source_batches(data)
+            return lambda batch_size: source(batch_size, None)
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise DataError("validation_data must be a pair (x_val, y_val) or a BatchSource")
+        arrays = _array_batches(*self._prepare_xy(*data))
+        return lambda batch_size: arrays(batch_size, None)
+
+    def _source_batches(self, source: BatchSource) -> BatchesFn:
+        if not source.has_labels:
+            raise DataError(f"{source!r} has no labels; training and evaluation need them")
+
+        def batches(batch_size: int, rng: np.random.Generator | None) -> Iterator[Batch]:
+            for xb, yb in source.batches(batch_size, rng):
+                yield self._prepare_xy(xb, yb)
+
+        return batches
+
     def _metrics(self) -> list[Metric]:
         logits = bool(getattr(self.loss.config, "from_logits", False))  # type: ignore[union-attr]
         return make_metrics(self.training_config.metrics, self.loss.task, logits)  # type: ignore[union-attr]
 
     # ----- inference -----------------------------------------------------------------
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
-        """Outputs for ``x`` in evaluation mode, computed in batches (default 1024)."""
-        x = self._prepare_x(x)
+        """Outputs for ``x`` (an array or a ``BatchSource``) in evaluation mode, in batches
+        (default 1024)."""
         batch_size = _positive_int(batch_size or 1024, "batch_size")
+        if isinstance(x, BatchSource):
+            parts = [self.forward(self._prepare_x(xb), False) for xb, _ in x.batches(batch_size)]
+            return np.concatenate(parts) if parts else np.empty((0, *self.output_shape))
+        x = self._prepare_x(x)
         if x.shape[0] <= batch_size:
             return self.forward(x, False)
         parts = [
@@ -399,21 +438,31 @@ class Model:
         ]
         return np.concatenate(parts)
 
-    def evaluate(self, x: Any, y: Any, batch_size: int | None = None) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` (and any other metrics) in evaluation mode."""
-        x, y = self._prepare_xy(x, y)
-        return self._evaluate_prepared(x, y, _positive_int(batch_size or 1024, "batch_size"))
+    def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` (and any other metrics) in evaluation mode.
 
-    def _evaluate_prepared(self, x: np.ndarray, y: np.ndarray, batch_size: int) -> dict[str, float]:
+        ``x`` and ``y`` are arrays, or ``x`` is a ``BatchSource`` (``y`` None).
+        """
+        self._require("loss")
+        batch_size = _positive_int(batch_size or 1024, "batch_size")
+        if isinstance(x, BatchSource):
+            if y is not None:
+                raise DataError("a BatchSource carries its labels: call evaluate(source)")
+            return self._evaluate_batches(self._source_batches(x)(batch_size, None))
+        x, y = self._prepare_xy(x, y)
+        return self._evaluate_batches(_array_batches(x, y)(batch_size, None))
+
+    def _evaluate_batches(self, batches: Iterable[Batch]) -> dict[str, float]:
         metrics = self._metrics()
         total = 0.0
-        for lo in range(0, x.shape[0], batch_size):
-            xb, yb = x[lo : lo + batch_size], y[lo : lo + batch_size]
+        count = 0
+        for xb, yb in batches:
             out = self.forward(xb, False)
             total += self._evaluation_loss(out, yb) * xb.shape[0]
+            count += xb.shape[0]
             for metric in metrics:
                 metric.update(out, yb)
-        return {"loss": total / max(x.shape[0], 1), **{m.name: m.result() for m in metrics}}
+        return {"loss": total / max(count, 1), **{m.name: m.result() for m in metrics}}
 
     def _evaluation_loss(self, out: np.ndarray, y: np.ndarray) -> float:
         if self._fused is not None:
@@ -475,6 +524,21 @@ class Model:
             f"Model(name={self.name!r}, layers={len(self.layers)}, params={self.count_params()}, "
             f"dtype={self.dtype.name})"
         )
+
+
+def _array_batches(x: np.ndarray, y: np.ndarray) -> BatchesFn:
+    """Batches of prepared arrays; with a generator, of a fresh permutation of them."""
+
+    def batches(batch_size: int, rng: np.random.Generator | None) -> Iterator[Batch]:
+        if rng is not None:
+            order = rng.permutation(x.shape[0])
+            xs, ys = x[order], y[order]
+        else:
+            xs, ys = x, y
+        for lo in range(0, xs.shape[0], batch_size):
+            yield xs[lo : lo + batch_size], ys[lo : lo + batch_size]
+
+    return batches
 
 
 def _verbose_mode(verbose: int | str) -> int:

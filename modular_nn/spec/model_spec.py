@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.refs import REF_KIND_LABEL
+from modular_nn.model.callbacks import EarlyStoppingConfig
 from modular_nn.registry import Registry, get_registry
 
 FORMAT_VERSION = 1
@@ -36,6 +37,11 @@ class TrainingSpec(BaseModel):
         None,
         description="metrics to report (accuracy, binary_accuracy, categorical_accuracy, "
         "precision, recall, f1, mae, mse); by default accuracy for classification losses",
+    )
+    early_stopping: Optional[EarlyStoppingConfig] = Field(  # noqa: UP045
+        None,
+        description="stop when a monitored value stops improving: monitor, patience, "
+        "min_delta, mode, restore_best_weights (Keras names and defaults)",
     )
 
     @field_validator("metrics")

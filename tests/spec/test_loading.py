@@ -44,6 +44,8 @@ def test_shorthand_is_expanded_and_normalizing_twice_changes_nothing() -> None:
     assert dumped["optimizer"] == {
         "type": "adam",
         "learning_rate": 0.001,
+        "schedule": None,
+        "global_clipnorm": None,
         "beta_1": 0.9,
         "beta_2": 0.999,
         "epsilon": 1e-7,

@@ -1,0 +1,75 @@
+"""``Dataset``: what a data source loads to, a training part and an optional held-out part."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from modular_nn.data.sources import BatchSource, check_reshape
+
+Inputs = np.ndarray | BatchSource
+
+
+def reshape_inputs(x: Inputs, input_shape: Sequence[int]) -> Inputs:
+    """``x`` with each sample reshaped to ``input_shape`` (``(n, 64)`` to ``(n, 8, 8, 1)``).
+
+    Raises ``DataError`` when the number of values per sample differs.
+    """
+    shape = tuple(int(d) for d in input_shape)
+    if isinstance(x, BatchSource):
+        return x if x.sample_shape == shape else x.reshaped(shape)
+    if tuple(x.shape[1:]) == shape:
+        return x
+    check_reshape(tuple(x.shape[1:]), shape)
+    return x.reshape((x.shape[0], *shape))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Inputs and labels of one source.
+
+    Built-in datasets have a fixed held-out split in ``x_test``/``y_test``; a
+    file loads entirely into ``x_train``/``y_train`` (``x_test`` is None).
+    ``x_train`` is an array, or a ``BatchSource`` for data read batch by batch
+    (HDF5); ``model.fit(ds.x_train, ds.y_train)`` works for both.
+
+    Attributes:
+        x_train: inputs, ``(n, *sample_shape)``.
+        y_train: labels (None in a streamed source, which carries them, or without labels).
+        x_test: held-out inputs, or None.
+        y_test: held-out labels, or None.
+        name: where the data came from (``builtin:digits``, a path).
+    """
+
+    x_train: Inputs
+    y_train: np.ndarray | None
+    x_test: Inputs | None = None
+    y_test: np.ndarray | None = None
+    name: str = ""
+
+    @property
+    def has_test(self) -> bool:
+        """Whether the dataset has a held-out split."""
+        return self.x_test is not None
+
+    def held_out(self) -> tuple[Inputs, np.ndarray | None]:
+        """``(x_test, y_test)``, or all the data when there is no held-out split."""
+        if self.x_test is not None:
+            return self.x_test, self.y_test
+        return self.x_train, self.y_train
+
+    def reshaped(self, input_shape: Sequence[int]) -> Dataset:
+        """The same data with each sample reshaped to ``input_shape`` (same number of values)."""
+        return replace(
+            self,
+            x_train=reshape_inputs(self.x_train, input_shape),
+            x_test=None if self.x_test is None else reshape_inputs(self.x_test, input_shape),
+        )
+
+    def __repr__(self) -> str:
+        def size(x: Inputs | None) -> str:
+            return "none" if x is None else str(len(x))
+
+        return f"Dataset({self.name!r}, train={size(self.x_train)}, test={size(self.x_test)})"

@@ -1,0 +1,252 @@
+"""Loading a data source named by a string: ``builtin:NAME`` or a file.
+
+Files, by extension:
+
+- ``.npz``: arrays ``X`` (inputs) and ``y`` (labels) by default; other names
+  with ``x_key``/``y_key``.
+- ``.npy``: inputs only (for prediction).
+- ``.csv``: one sample per line, an optional header line (detected: a first
+  line that is not all numbers); the label column is chosen by name or index
+  (``label_column``, default the last column), every other column is a feature.
+- ``.h5``/``.hdf5``: datasets ``X`` and ``y`` (``x_key``/``y_key``), read in
+  blocks while training (a ``BatchSource``), never loaded whole.
+
+Options may also follow the path as a query, which is how a spec's ``data``
+can carry them: ``"train.csv?label=species"``, ``"d.npz?x=images&y=labels"``.
+Options given as arguments win over the query.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+import numpy as np
+
+from modular_nn.data.builtin import load_builtin
+from modular_nn.data.dataset import Dataset, Inputs
+from modular_nn.data.sources import H5Source
+from modular_nn.errors import DataError
+
+DATA_SUFFIXES = (".npz", ".npy", ".csv", ".h5", ".hdf5")
+_QUERY_KEYS = {"x": "x_key", "y": "y_key", "label": "label_column"}
+
+
+def parse_source(source: str | os.PathLike[str]) -> tuple[Path, dict[str, str]]:
+    """Split ``"path?x=images&label=3"`` into the path and its options."""
+    text = os.fspath(source)
+    if "?" not in text or Path(text).exists():
+        return Path(text), {}
+    path, _, query = text.partition("?")
+    options: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key not in _QUERY_KEYS:
+            raise DataError(
+                f"unknown data option {key!r} in {text!r}; expected "
+                + ", ".join(f"{k}=" for k in _QUERY_KEYS)
+            )
+        options[_QUERY_KEYS[key]] = value
+    return Path(path), options
+
+
+def load_data(
+    source: str | os.PathLike[str],
+    *,
+    x_key: str | None = None,
+    y_key: str | None = None,
+    label_column: str | int | None = None,
+    labels: bool = True,
+    input_shape: Sequence[int] | None = None,
+) -> Dataset:
+    """Load ``source`` (``builtin:NAME`` or a file path) into a ``Dataset``.
+
+    Args:
+        source: ``builtin:NAME`` or a path, optionally with a ``?x=..&y=..&label=..`` query.
+        x_key, y_key: array or dataset names in ``.npz``/``.h5`` files ("X", "y").
+        label_column: name or index of the label column of a ``.csv`` (default: the last).
+        labels: False to load inputs only (prediction); a CSV then uses every column as a
+            feature unless ``label_column`` names one to drop.
+        input_shape: reshape each sample to it (same number of values), e.g. a model's.
+
+    Raises ``DataError`` with a message naming the problem (missing file or
+    key, ragged or non-numeric CSV, NaN values, unknown built-in).
+    """
+    text = os.fspath(source)
+    if text.startswith("builtin:"):
+        return load_builtin(text, input_shape)
+    path, options = parse_source(text)
+    x_key = x_key if x_key is not None else options.get("x_key", "X")
+    y_key = y_key if y_key is not None else options.get("y_key", "y")
+    label = label_column if label_column is not None else options.get("label_column")
+    suffix = path.suffix.lower()
+    if suffix not in DATA_SUFFIXES:
+        raise DataError(
+            f"unsupported data source {text!r}: expected builtin:NAME or a file ending in "
+            + ", ".join(DATA_SUFFIXES)
+        )
+    if not path.is_file():
+        what = "a file, received a directory" if path.is_dir() else "file not found"
+        raise DataError(f"data {what}: {str(path)!r}")
+    if suffix in (".h5", ".hdf5"):
+        x, y = H5Source(path, x_key, y_key, labels=labels), None
+    elif suffix == ".npz":
+        x, y = _read_npz(path, x_key, y_key if labels else None)
+    elif suffix == ".npy":
+        if labels:
+            raise DataError(
+                f"{path} holds inputs only (.npy); training and evaluation need labels: "
+                "use .npz, .csv or .h5"
+            )
+        x, y = _load_array(path), None
+    else:
+        x, y = read_csv(path, label, labels=labels)
+    dataset = Dataset(x, y, name=text)
+    return dataset if input_shape is None else dataset.reshaped(input_shape)
+
+
+def load_inputs(
+    source: str | os.PathLike[str],
+    *,
+    x_key: str | None = None,
+    label_column: str | int | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> Inputs:
+    """Inputs only: an array (``.npy``, ``.csv``, ``.npz``, a built-in's test split) or,
+    for ``.h5``, a ``BatchSource`` read in blocks."""
+    text = os.fspath(source)
+    if text.startswith("builtin:"):
+        return load_builtin(text, input_shape).held_out()[0]
+    return load_data(
+        text, x_key=x_key, label_column=label_column, labels=False, input_shape=input_shape
+    ).x_train
+
+
+# ----- formats ---------------------------------------------------------------------------
+def _check_numeric(path: Path, name: str, arr: np.ndarray) -> np.ndarray:
+    if arr.dtype.kind not in "biuf":
+        raise DataError(f"{path}: {name!r} must be numeric, received dtype {arr.dtype}")
+    if arr.ndim == 0:
+        raise DataError(f"{path}: {name!r} is a scalar; expected one row per sample")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        count = int(np.count_nonzero(~np.isfinite(arr)))
+        raise DataError(
+            f"{path}: {name!r} contains {count} NaN or infinite value(s), the first at sample "
+            f"{int(bad[0])}; clean the data first"
+        )
+    return arr
+
+
+def _load_array(path: Path) -> np.ndarray:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read {str(path)!r} as a .npy array: {exc}") from None
+    return _check_numeric(path, "array", arr)
+
+
+def _read_npz(path: Path, x_key: str, y_key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            names = list(f.keys())
+            wanted = [x_key] if y_key is None else [x_key, y_key]
+            for key, flag, query in zip(wanted, ("--x-key", "--y-key"), ("x", "y")):
+                if key not in names:
+                    raise DataError(
+                        f"{path} has no array {key!r}; arrays: {', '.join(names) or 'none'}; "
+                        f"choose one with {flag} (or {path.name}?{query}=NAME)"
+                    )
+            x = _check_numeric(path, x_key, f[x_key])
+            y = None if y_key is None else _check_numeric(path, y_key, f[y_key])
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(f"cannot read {str(path)!r} as a .npz archive: {exc}") from None
+    if y is not None and y.shape[0] != x.shape[0]:
+        raise DataError(
+            f"{path}: {x_key!r} has {x.shape[0]} samples but {y_key!r} has {y.shape[0]}"
+        )
+    return x, y
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _label_index(label: str | int | None, header: list[str] | None, width: int, path: Path) -> int:
+    if label is None:
+        return width - 1
+    if isinstance(label, str) and not label.lstrip("-").isdigit():
+        if header is None:
+            raise DataError(
+                f"label column {label!r} not found: {path} has no header line; "
+                "give the column's index instead"
+            )
+        if label not in header:
+            raise DataError(
+                f"label column {label!r} not found in {path}; columns: {', '.join(header)}"
+            )
+        return header.index(label)
+    index = int(label)
+    if not -width <= index < width:
+        raise DataError(
+            f"label column {index} is out of range: {path} has {width} columns "
+            f"(0 to {width - 1}, or negative from the end)"
+        )
+    return index % width
+
+
+def read_csv(
+    path: Path, label_column: str | int | None = None, *, labels: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Features (float32) and labels (int64 when all whole, else float32) of a CSV file."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = [(i, row) for i, row in enumerate(csv.reader(f), start=1) if row]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"cannot read {str(path)!r} as CSV: {exc}") from None
+    if not rows:
+        raise DataError(f"{path} is empty")
+    header: list[str] | None = None
+    if not all(_is_number(v) for v in rows[0][1]):
+        header = [v.strip() for v in rows[0][1]]
+        rows = rows[1:]
+    if not rows:
+        raise DataError(f"{path} has a header but no data lines")
+    width = len(header) if header is not None else len(rows[0][1])
+    values = np.empty((len(rows), width), dtype=np.float64)
+    names = header or [str(i) for i in range(width)]
+    for r, (line, row) in enumerate(rows):
+        if len(row) != width:
+            raise DataError(f"{path}, line {line}: expected {width} columns, received {len(row)}")
+        for c, field in enumerate(row):
+            try:
+                value = float(field) if field.strip() else np.nan
+            except ValueError:
+                raise DataError(
+                    f"{path}, line {line}, column {names[c]!r}: expected a number, "
+                    f"received {field!r}"
+                ) from None
+            if not np.isfinite(value):
+                raise DataError(
+                    f"{path}, line {line}, column {names[c]!r}: missing, NaN or infinite "
+                    f"value {field!r}; clean the data first"
+                )
+            values[r, c] = value
+    if not labels and label_column is None:
+        return values.astype(np.float32), None
+    index = _label_index(label_column, header, width, path)
+    if width < 2 and labels:
+        raise DataError(f"{path} has a single column: no features beside the label column")
+    features = np.delete(values, index, axis=1).astype(np.float32)
+    if not labels:
+        return features, None
+    y = values[:, index]
+    y = y.astype(np.int64) if np.all(y == np.round(y)) else y.astype(np.float32)
+    return features, y
