@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "validate",
     "summary",
     "schema",
+    "inspect",
 ]
 
 

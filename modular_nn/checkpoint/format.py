@@ -1,0 +1,86 @@
+"""The checkpoint file format: names, version, limits and the per-dataset digest.
+
+This module is the one place that knows the layout (documented for readers in
+any language in ``docs/checkpoint-format.md``)::
+
+    /                     attrs: format, format_version, kind, library_version, created
+    /spec                 the normalized model spec, JSON text          (model files)
+    /provenance/components  JSON list: who provided each component type (model files)
+    /weights/<layer>/<name>               every parameter and buffer
+    /optimizer            attr type;  iterations (int64 scalar)          (model files,
+    /optimizer/slots/<layer>/<name>/<slot>                                when compiled)
+    /training/epochs_done, /training/global_step  (int64 scalars)      (model files)
+    /training/rng_state   JSON text: numpy bit generator state
+    /training/history/epoch (int64), /training/history/metrics/<key> (float64)
+
+Every dataset carries a ``sha256`` attribute (hex digest of its data, see
+``digest``); non-empty arrays are also chunked with HDF5's fletcher32 filter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+FORMAT_NAME = "modular_nn.checkpoint"
+FORMAT_VERSION = 1
+
+KIND_MODEL = "model"  #: written by ``model.save``: everything
+KIND_WEIGHTS = "weights"  #: written by ``model.save_weights``: /weights only
+
+# Root attributes.
+ATTR_FORMAT = "format"
+ATTR_FORMAT_VERSION = "format_version"
+ATTR_KIND = "kind"
+ATTR_LIBRARY_VERSION = "library_version"
+ATTR_CREATED = "created"
+# Per-dataset / per-group attributes.
+ATTR_DIGEST = "sha256"
+ATTR_ROLE = "role"  #: on weights: "parameter" or "buffer"
+ATTR_TYPE = "type"  #: on /optimizer: the optimizer's type name
+
+ROLE_PARAMETER = "parameter"
+ROLE_BUFFER = "buffer"
+
+# Paths (relative to the root).
+SPEC = "spec"
+PROVENANCE = "provenance"
+PROVENANCE_COMPONENTS = "provenance/components"
+WEIGHTS = "weights"
+OPTIMIZER = "optimizer"
+OPTIMIZER_ITERATIONS = "optimizer/iterations"
+OPTIMIZER_SLOTS = "optimizer/slots"
+TRAINING = "training"
+EPOCHS_DONE = "training/epochs_done"
+GLOBAL_STEP = "training/global_step"
+RNG_STATE = "training/rng_state"
+HISTORY = "training/history"
+HISTORY_EPOCH = "training/history/epoch"
+HISTORY_METRICS = "training/history/metrics"
+
+#: JSON text datasets larger than this are refused before reading.
+MAX_TEXT_BYTES = 64 * 2**20
+#: Attributes larger than this are refused before reading.
+MAX_ATTR_BYTES = 2**16
+
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def digest(data: np.ndarray | bytes) -> str:
+    """SHA-256 (hex) of an array's elements as little-endian bytes in C order, or of bytes."""
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    array = np.asarray(data, order="C")
+    if array.dtype.byteorder == ">":
+        array = array.astype(array.dtype.newbyteorder("<"))
+    return hashlib.sha256(array.tobytes()).hexdigest()
+
+
+def link_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be one HDF5 path component, or None when it can."""
+    if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
+        return f"expected a name without '/' that is not empty, '.' or '..', received: {name!r}"
+    if "\x00" in name:
+        return f"expected a name without NUL characters, received: {name!r}"
+    return None

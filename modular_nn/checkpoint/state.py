@@ -1,0 +1,160 @@
+"""Optimizer and training state in checkpoints: what makes a resumed run bit-identical.
+
+Optimizer: its ``iterations`` and every slot array (Adam's ``m``/``v``, SGD's
+``velocity``) at ``/optimizer/slots/<layer>/<param>/<slot>``. Training: epochs
+done, the global step, the model's random generator state (JSON, since PCG64's
+state holds 128-bit integers) and the history.
+
+``read_*`` functions check and read everything into memory and return a
+callable that applies it, so a load changes nothing until all of it is read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import h5py
+import numpy as np
+
+from modular_nn.checkpoint.format import (
+    ATTR_TYPE,
+    EPOCHS_DONE,
+    GLOBAL_STEP,
+    HISTORY,
+    HISTORY_EPOCH,
+    HISTORY_METRICS,
+    OPTIMIZER,
+    OPTIMIZER_ITERATIONS,
+    OPTIMIZER_SLOTS,
+    RNG_STATE,
+    TRAINING,
+    link_name_problem,
+)
+from modular_nn.checkpoint.reader import CheckpointReader
+from modular_nn.checkpoint.weights import copy_into, match_arrays, read_planned
+from modular_nn.checkpoint.writer import set_text_attr, write_array, write_int, write_text
+from modular_nn.errors import CheckpointError
+from modular_nn.model.history import History
+
+if TYPE_CHECKING:
+    from modular_nn.components.optimizer import Optimizer
+    from modular_nn.model.model import Model
+
+Apply = Callable[[], None]
+
+
+# ----- optimizer -------------------------------------------------------------------------
+def write_optimizer(file: h5py.File, optimizer: Optimizer | None) -> None:
+    """``/optimizer`` (type attribute, iterations, slots); nothing for a model without one."""
+    if optimizer is None:
+        return
+    group = file.create_group(OPTIMIZER)
+    set_text_attr(group, ATTR_TYPE, optimizer.type_name)
+    state = optimizer.state_dict()
+    write_int(file, OPTIMIZER_ITERATIONS, state["iterations"])
+    slots = file.create_group(OPTIMIZER_SLOTS)
+    for param, arrays in state["slots"].items():
+        for slot, value in arrays.items():
+            write_array(slots, f"{param}/{slot}", value)
+
+
+def read_optimizer(reader: CheckpointReader, optimizer: Optimizer | None) -> Apply:
+    """Check and read the optimizer state the spec's optimizer expects."""
+    if optimizer is None:
+        if reader.has(OPTIMIZER):
+            raise reader.error("it has an /optimizer group but its spec has no optimizer")
+        return lambda: None
+    group = reader.group(OPTIMIZER)
+    recorded = reader.text_attr(group, ATTR_TYPE)
+    if recorded != optimizer.type_name:
+        raise reader.error(
+            f"/optimizer holds the state of {recorded!r}, but the spec's optimizer is "
+            f"{optimizer.type_name!r}"
+        )
+    iterations = reader.read_int(OPTIMIZER_ITERATIONS)
+    targets = {
+        f"{param}/{slot}": value
+        for param, slots in optimizer.slots.items()
+        for slot, value in slots.items()
+    }
+    report, planned = match_arrays(reader, OPTIMIZER_SLOTS, targets)
+    if not report.ok:
+        raise reader.error(
+            f"the optimizer state does not match the {optimizer.type_name!r} optimizer of "
+            f"its spec:\n{report.describe()}"
+        )
+    pairs = read_planned(reader, planned)
+
+    def apply() -> None:
+        copy_into(pairs)
+        optimizer.iterations = iterations
+
+    return apply
+
+
+# ----- training state ----------------------------------------------------------------------
+def write_training(file: h5py.File, model: Model) -> None:
+    """Epochs done, global step, the generator state and the history under ``/training``."""
+    file.create_group(TRAINING)
+    write_int(file, EPOCHS_DONE, model.epochs_done)
+    write_int(file, GLOBAL_STEP, model.global_step)
+    write_text(file, RNG_STATE, json.dumps(model.rng.bit_generator.state))
+    file.create_group(HISTORY)
+    write_array(file, HISTORY_EPOCH, np.asarray(model.history.epoch, dtype=np.int64))
+    metrics = file.create_group(HISTORY_METRICS)
+    for key, values in model.history.history.items():
+        problem = link_name_problem(key)
+        if problem:
+            raise CheckpointError(f"cannot save the history entry {key!r}: {problem}")
+        write_array(metrics, key, np.asarray(values, dtype=np.float64))
+
+
+def read_training(reader: CheckpointReader, model: Model) -> Apply:
+    """Check and read ``/training``; the returned callable restores it into ``model``."""
+    reader.group(TRAINING)
+    epochs_done = reader.read_int(EPOCHS_DONE)
+    global_step = reader.read_int(GLOBAL_STEP)
+    rng_state = _rng_state(reader, model.rng)
+    history = _history(reader)
+
+    def apply() -> None:
+        model.epochs_done = epochs_done
+        model.global_step = global_step
+        # In place: the layers (dropout) share this very generator object.
+        model.rng.bit_generator.state = rng_state
+        model.history = history
+
+    return apply
+
+
+def _rng_state(reader: CheckpointReader, rng: np.random.Generator) -> dict[str, Any]:
+    state = reader.read_json(RNG_STATE)
+    expected = type(rng.bit_generator).__name__
+    if not isinstance(state, dict) or state.get("bit_generator") != expected:
+        received = state.get("bit_generator") if isinstance(state, dict) else state
+        raise reader.error(
+            f"/{RNG_STATE} must be the state of a {expected} generator, received: "
+            f"{str(received)[:80]!r}"
+        )
+    try:  # validate on a scratch generator, so the model's is only touched by apply()
+        type(rng.bit_generator)().state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise reader.error(f"/{RNG_STATE} is not a valid {expected} state: {exc}") from None
+    return state
+
+
+def _history(reader: CheckpointReader) -> History:
+    reader.group(HISTORY)
+    epochs = reader.read_array(reader.dataset(HISTORY_EPOCH), "int")
+    if epochs.ndim != 1:
+        raise reader.error(f"/{HISTORY_EPOCH} must be one-dimensional, has shape {epochs.shape}")
+    history = History()
+    history.epoch = [int(e) for e in epochs]
+    for key, dataset in sorted(reader.datasets_under(HISTORY_METRICS).items()):
+        values = reader.read_array(dataset, "float")
+        if values.ndim != 1:
+            raise reader.error(f"{dataset.name} must be one-dimensional, has shape {values.shape}")
+        history.history[key] = [float(v) for v in values]
+    return history
