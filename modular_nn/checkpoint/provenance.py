@@ -32,17 +32,19 @@ def components_used(spec: Any) -> list[Record]:
 
 def _collect(kind: str, options: dict[str, Any], seen: dict[tuple[str, str], Record]) -> None:
     name = options["type"]
-    if (kind, name) in seen:
-        return
     info = get_registry().get(kind, name)
     provider = info.provider
-    seen[(kind, name)] = {
-        "kind": kind,
-        "name": name,
-        "plugin": provider.plugin,
-        "distribution": provider.distribution,
-        "version": provider.version,
-    }
+    seen.setdefault(
+        (kind, name),
+        {
+            "kind": kind,
+            "name": name,
+            "plugin": provider.plugin,
+            "distribution": provider.distribution,
+            "version": provider.version,
+        },
+    )
+    # Every entry's own references (two dense layers may use different activations).
     for field_name, field_info in info.cls.Config.model_fields.items():
         ref_kind = _ref_kind(field_info.metadata, field_info.annotation)
         value = options.get(field_name)

@@ -60,6 +60,11 @@ def reading(label: str) -> Iterator[None]:
         yield
     except CheckpointError:
         raise
+    except (RuntimeError, OSError, SystemError) as exc:  # HDF5 library errors
+        raise CheckpointError(
+            f"cannot read checkpoint {label}: its HDF5 structure is damaged "
+            f"({type(exc).__name__}: {exc}); the file is corrupted"
+        ) from exc
     except Exception as exc:  # noqa: BLE001 - h5py/numpy errors on foreign input
         raise CheckpointError(
             f"cannot read checkpoint {label}: unexpected {type(exc).__name__}: {exc}"
