@@ -20,6 +20,7 @@ from modular_nn.metrics import Metric, make_metrics
 from modular_nn.model.callbacks import Callback, CallbackList, EarlyStopping, ProgressLogger
 from modular_nn.model.history import History
 from modular_nn.model.inputs import check_finite_targets, check_same_length, prepare_inputs
+from modular_nn.model.layer_checks import check_backward_output, check_forward_output
 from modular_nn.registry import get_registry
 from modular_nn.spec.model_spec import ModelSpec, TrainingSpec
 
@@ -158,6 +159,7 @@ class Model:
         self._first_trainable = trainable[0] if trainable else len(self.layers)
         for index, layer in enumerate(self.layers):
             layer.needs_input_grad = index > self._first_trainable
+        self._verify_next_step = True  # the next training step checks every layer's shapes
 
     # ----- access --------------------------------------------------------------------
     def get_layer(self, name: str) -> Layer:
@@ -259,12 +261,19 @@ class Model:
     def _train_step(
         self, x: np.ndarray, y: np.ndarray, metrics: list[Metric], *, epoch: int, step: int
     ) -> float:
+        verify = self._verify_next_step
         out = x
         for layer in self.layers:
             out = layer.forward(out, True)
+            if verify:
+                check_forward_output(layer, out, x.shape[0])
         loss, grad = self._loss_and_grad(out, y)
         for layer in reversed(self.layers[self._first_trainable :]):
             grad = layer.backward(grad)
+            if verify:
+                held = {k: self.grads[f"{layer.name}/{k}"] for k in layer.params}
+                check_backward_output(layer, grad, x.shape[0], held)
+        self._verify_next_step = False
         if not math.isfinite(loss):
             self._stop_non_finite(loss, epoch, step)
         self.optimizer.step()  # type: ignore[union-attr]

@@ -1,0 +1,83 @@
+"""How the conformance kit tries a component: its options and a small input.
+
+A component declares its own example with class attributes (plugin authors:
+this is the place)::
+
+    class Highway(mnn.Layer):
+        type_name = "extras.highway"
+        example_input_shape = (6,)              # one sample, without the batch axis
+        example_options = {"activation": "tanh"}  # values for required options, if any
+        example_input_range = (-2.0, 2.0)       # optional: inputs uniform in [low, high)
+
+For losses ``example_input_shape`` is the shape of one sample's prediction.
+Layers that take integer inputs (``accepts_integer_input``) draw integers in
+``example_input_range``. Without attributes, the built-ins come from
+``BUILTIN_EXAMPLES`` below, and activations, losses, optimizers and
+initializers fall back to a generic example. A layer with no example at all
+fails the kit, so a new layer cannot skip it silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from modular_nn.components.layer import Shape
+from modular_nn.registry import ComponentInfo
+
+
+@dataclass(frozen=True)
+class Example:
+    """Options and input used to try one component."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    input_shape: Shape | None = None
+    input_range: tuple[float, float] | None = None
+
+
+#: Per-kind fallback for components without an example (layers have none: they must say).
+DEFAULT_EXAMPLES: dict[str, Example] = {
+    "activations": Example(input_shape=(5,)),
+    "losses": Example(input_shape=(3,)),
+    "optimizers": Example(),
+    "initializers": Example(),
+}
+
+_IMAGE = (6, 6, 2)
+
+#: Examples of modular_nn's own components, by ``(kind, name)``. Add a line for each new one.
+BUILTIN_EXAMPLES: dict[tuple[str, str], Example] = {
+    ("layers", "dense"): Example({"units": 3, "activation": "tanh"}, (4,)),
+    ("layers", "dropout"): Example({"rate": 0.5}, (6,)),
+    ("layers", "batch_norm"): Example({}, (4,)),
+    ("layers", "layer_norm"): Example({}, (5,)),
+    ("layers", "activation"): Example({"activation": "tanh"}, (5,)),
+    ("layers", "conv2d"): Example(
+        {"filters": 3, "kernel_size": 3, "padding": "same", "activation": "tanh"}, _IMAGE
+    ),
+    ("layers", "max_pool2d"): Example({"pool_size": 2}, _IMAGE),
+    ("layers", "avg_pool2d"): Example({"pool_size": 2}, _IMAGE),
+    ("layers", "global_avg_pool2d"): Example({}, _IMAGE),
+    ("layers", "flatten"): Example({}, (3, 2, 2)),
+    ("layers", "reshape"): Example({"target_shape": [3, -1]}, (6,)),
+    ("layers", "embedding"): Example({"input_dim": 7, "output_dim": 3}, (5,), (0, 7)),
+}
+
+
+def example_for(info: ComponentInfo) -> Example | None:
+    """The example for a registered component, or None when a layer has none."""
+    cls = info.cls
+    shape = getattr(cls, "example_input_shape", None)
+    options = getattr(cls, "example_options", None)
+    value_range = getattr(cls, "example_input_range", None)
+    if shape is not None or options is not None or value_range is not None:
+        fallback = DEFAULT_EXAMPLES.get(info.kind, Example())
+        return Example(
+            dict(options or {}),
+            tuple(shape) if shape is not None else fallback.input_shape,
+            tuple(value_range) if value_range is not None else None,  # type: ignore[arg-type]
+        )
+    builtin = BUILTIN_EXAMPLES.get((info.kind, info.name))
+    if builtin is not None:
+        return builtin
+    return DEFAULT_EXAMPLES.get(info.kind)

@@ -1,0 +1,38 @@
+"""The conformance kit over every built-in component, driven by the registry itself.
+
+New built-ins are picked up automatically; a new layer without an example in
+``modular_nn/testing/examples.py`` (or on its class) fails here instead of
+being skipped.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import modular_nn as mnn
+from modular_nn.registry import KINDS
+from modular_nn.testing import assert_conforms, conformance_cases
+
+BUILTIN_CASES = conformance_cases(plugin="builtins")
+
+#: Properties that may be skipped, and why.
+ALLOWED_SKIPS = {"fused gradients"}  # losses that fuse with no activation
+
+
+@pytest.mark.parametrize("case", BUILTIN_CASES, ids=str)
+def test_builtin_component_conforms(case):
+    report = assert_conforms(case)
+    skipped = [r for r in report.skipped if r.property not in ALLOWED_SKIPS]
+    assert not skipped, f"{case}: properties not checked:\n" + "\n".join(map(str, skipped))
+
+
+def test_every_registered_builtin_is_a_case():
+    registry = mnn.get_registry()
+    expected = {
+        (kind, info.name)
+        for kind in KINDS
+        for info in registry.components(kind)
+        if info.provider.plugin == "builtins"
+    }
+    assert {(c.kind, c.name) for c in BUILTIN_CASES} == expected
+    assert {"dense", "dropout", "batch_norm"} <= {c.name for c in BUILTIN_CASES}
