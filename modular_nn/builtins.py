@@ -6,40 +6,89 @@ modular_nn's own ``pyproject.toml`` names this module as the entry point
 
 from __future__ import annotations
 
+from modular_nn.activations.elu import ELU
+from modular_nn.activations.gelu import GELU
+from modular_nn.activations.leaky_relu import LeakyReLU
 from modular_nn.activations.linear import Linear
 from modular_nn.activations.relu import ReLU
 from modular_nn.activations.sigmoid import Sigmoid
+from modular_nn.activations.silu import SiLU
 from modular_nn.activations.softmax import Softmax
+from modular_nn.activations.softplus import Softplus
 from modular_nn.activations.tanh import Tanh
 from modular_nn.hookspecs import Register, hookimpl
+from modular_nn.initializers.constant import Constant
 from modular_nn.initializers.glorot_normal import GlorotNormal
 from modular_nn.initializers.glorot_uniform import GlorotUniform
 from modular_nn.initializers.he_normal import HeNormal
 from modular_nn.initializers.he_uniform import HeUniform
+from modular_nn.initializers.lecun_normal import LecunNormal
 from modular_nn.initializers.normal import Normal
 from modular_nn.initializers.ones import Ones
+from modular_nn.initializers.orthogonal import Orthogonal
+from modular_nn.initializers.truncated_normal import TruncatedNormal
 from modular_nn.initializers.zeros import Zeros
 from modular_nn.layers.activation import ActivationLayer
+from modular_nn.layers.avg_pool2d import AvgPool2D
 from modular_nn.layers.batch_norm import BatchNorm
+from modular_nn.layers.conv2d import Conv2D
 from modular_nn.layers.dense import Dense
 from modular_nn.layers.dropout import Dropout
+from modular_nn.layers.embedding import Embedding
+from modular_nn.layers.flatten import Flatten
+from modular_nn.layers.global_avg_pool2d import GlobalAvgPool2D
+from modular_nn.layers.layer_norm import LayerNorm
+from modular_nn.layers.max_pool2d import MaxPool2D
+from modular_nn.layers.reshape import Reshape
 from modular_nn.losses.binary_crossentropy import BinaryCrossentropy
 from modular_nn.losses.categorical_crossentropy import CategoricalCrossentropy
+from modular_nn.losses.huber import Huber
+from modular_nn.losses.mae import MeanAbsoluteError
 from modular_nn.losses.mse import MeanSquaredError
 from modular_nn.losses.sparse_categorical_crossentropy import SparseCategoricalCrossentropy
+from modular_nn.optimizers.adagrad import Adagrad
 from modular_nn.optimizers.adam import Adam
+from modular_nn.optimizers.adamw import AdamW
+from modular_nn.optimizers.rmsprop import RMSprop
 from modular_nn.optimizers.sgd import SGD
 
-LAYERS = [Dense, Dropout, BatchNorm, ActivationLayer]
-ACTIVATIONS = [Linear, Sigmoid, ReLU, Tanh, Softmax]
+LAYERS = [
+    Dense,
+    Dropout,
+    BatchNorm,
+    ActivationLayer,
+    LayerNorm,
+    Conv2D,
+    MaxPool2D,
+    AvgPool2D,
+    GlobalAvgPool2D,
+    Flatten,
+    Reshape,
+    Embedding,
+]
+ACTIVATIONS = [Linear, Sigmoid, ReLU, Tanh, Softmax, LeakyReLU, ELU, GELU, SiLU, Softplus]
 LOSSES = [
     BinaryCrossentropy,
     CategoricalCrossentropy,
     SparseCategoricalCrossentropy,
     MeanSquaredError,
+    MeanAbsoluteError,
+    Huber,
 ]
-OPTIMIZERS = [SGD, Adam]
-INITIALIZERS = [HeNormal, HeUniform, GlorotNormal, GlorotUniform, Zeros, Ones, Normal]
+OPTIMIZERS = [SGD, Adam, AdamW, RMSprop, Adagrad]
+INITIALIZERS = [
+    HeNormal,
+    HeUniform,
+    GlorotNormal,
+    GlorotUniform,
+    Zeros,
+    Ones,
+    Normal,
+    LecunNormal,
+    Orthogonal,
+    Constant,
+    TruncatedNormal,
+]
 
 
 def _register_all(register: Register, classes: list[type]) -> None:

@@ -37,9 +37,15 @@ class Adam(Optimizer):
     def update(
         self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray], lr: float
     ) -> None:
+        if self.config.weight_decay:
+            grad = grad + self.config.weight_decay * param
+        self.adam_step(param, grad, slots, lr)
+
+    def adam_step(
+        self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray], lr: float
+    ) -> None:
+        """The moment updates and the bias-corrected step, in place (``adamw`` reuses it)."""
         c = self.config
-        if c.weight_decay:
-            grad = grad + c.weight_decay * param
         m, v = slots["m"], slots["v"]
         t = self.iterations
         m *= c.beta_1

@@ -1,0 +1,42 @@
+"""ELU activation: f(x) = x for x > 0, alpha (e^x - 1) otherwise."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from modular_nn.components.activation import Activation
+from modular_nn.components.component import ComponentConfig
+
+
+class ELU(Activation):
+    """Exponential linear unit (Clevert et al., 2015).
+
+    f(x) = x for x > 0, alpha (e^x - 1) otherwise;
+    f'(x) = 1 for x > 0, alpha e^x = f(x) + alpha otherwise.
+
+    Args:
+        alpha: the value f tends to is -alpha for large negative x (default 1.0,
+            as Keras and PyTorch).
+    """
+
+    type_name = "elu"
+
+    class Config(ComponentConfig):
+        alpha: float = Field(1.0, allow_inf_nan=False, description="scale of the negative part")
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        alpha = self.config.alpha
+        self.positive = x > 0
+        # expm1 of min(x, 0): accurate near 0 and never overflows for large x
+        self.y = np.where(self.positive, x, alpha * np.expm1(np.minimum(x, 0))).astype(
+            x.dtype, copy=False
+        )
+        return self.y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        # f'(x) = 1 for x > 0, f(x) + alpha otherwise
+        slope = np.where(self.positive, 1, self.y + self.config.alpha).astype(
+            grad_out.dtype, copy=False
+        )
+        return grad_out * slope

@@ -1,0 +1,91 @@
+"""Embedding layer: integer ids to dense vectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+from modular_nn.components.component import ComponentConfig
+from modular_nn.components.layer import Layer, Shape
+from modular_nn.components.refs import InitializerRef
+from modular_nn.errors import DataError
+
+
+class Embedding(Layer):
+    """Looks up row ``ids`` of a trainable ``(input_dim, output_dim)`` table (Keras ``Embedding``).
+
+    y[..., :] = embeddings[x[...], :]. Inputs are integer ids in [0, input_dim)
+    (float arrays holding whole numbers are accepted too); the model passes
+    them through without casting. There is no gradient for the input: the
+    layer returns None from ``backward``. The table's gradient sums the
+    incoming rows per id (sorting the ids once, then ``np.add.reduceat``).
+
+    Args:
+        input_dim: vocabulary size, a positive integer.
+        output_dim: embedding size, a positive integer.
+        embeddings_initializer: default ``normal`` (mean 0, stddev 0.05; Keras
+            draws uniform on [-0.05, 0.05], PyTorch N(0, 1)).
+
+    Shape: ``(batch, *ids_shape)`` to ``(batch, *ids_shape, output_dim)``;
+    ``embeddings`` is ``(input_dim, output_dim)``.
+    """
+
+    type_name = "embedding"
+    accepts_integer_input = True
+
+    class Config(ComponentConfig):
+        input_dim: int = Field(..., gt=0, description="vocabulary size (ids are < input_dim)")
+        output_dim: int = Field(..., gt=0, description="size of each embedding vector")
+        embeddings_initializer: InitializerRef = "normal"
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (*input_shape, self.config.output_dim)
+
+    def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
+        return {"embeddings": (self.config.input_dim, self.config.output_dim)}
+
+    def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
+        output_shape = super().build(input_shape, rng, dtype)
+        from modular_nn.registry import get_registry
+
+        init = get_registry().create("initializers", self.config.embeddings_initializer)
+        self.add_param(
+            "embeddings", init(self.param_shapes(self.input_shape)["embeddings"], rng, self.dtype)
+        )
+        return output_shape
+
+    def _ids(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as an integer index array, checked against ``input_dim``."""
+        x = np.asarray(x)
+        if x.dtype.kind == "f":
+            if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
+                raise DataError("embedding inputs must be whole numbers (integer ids)")
+        elif x.dtype.kind not in "iub":
+            raise DataError(f"embedding inputs must be integer ids, received dtype {x.dtype}")
+        ids = x.astype(np.intp, copy=False)
+        limit = self.config.input_dim
+        if ids.size and (ids.min() < 0 or ids.max() >= limit):
+            raise DataError(
+                f"embedding expected ids in [0, {limit}) (input_dim={limit}), received values "
+                f"from {ids.min()} to {ids.max()}"
+            )
+        return ids
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self.ids = self._ids(x)
+        return self.params["embeddings"][self.ids]
+
+    def backward(self, grad_out: np.ndarray) -> None:  # type: ignore[override]
+        # y = E[ids]  =>  dL/dE[v] = sum of dL/dy over the positions holding id v
+        ids = self.ids.ravel()
+        rows = grad_out.reshape(ids.size, -1)
+        grad = self.grads["embeddings"]
+        grad[...] = 0
+        if ids.size:
+            order = np.argsort(ids, kind="stable")
+            sorted_ids = ids[order]
+            starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+            grad[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+        return None  # integer inputs have no gradient

@@ -1,0 +1,30 @@
+"""Flatten layer: every per-sample axis into one."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from modular_nn.components.layer import Layer, Shape
+
+
+class Flatten(Layer):
+    """Flattens each sample to one axis (Keras ``Flatten``), in C (row-major) order.
+
+    Shape: ``(batch, d1, ..., dk)`` to ``(batch, d1 * ... * dk)``; no parameters.
+    On NHWC images the features are ordered height, width, channel.
+    """
+
+    type_name = "flatten"
+
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        return (math.prod(input_shape),)
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        self.x_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        # a reshape moves values without changing them: the gradient is reshaped back
+        return grad_out.reshape(self.x_shape)
