@@ -1,0 +1,554 @@
+"""modular_nn's benchmark suite (issue 8).
+
+    python bench/run.py            # the full suite, a table on stdout (about two minutes)
+    python bench/run.py --json     # the same figures as one JSON object
+    python bench/run.py --quick    # tiny sizes, one repeat: checks that everything runs
+
+Every workload is built from a JSON spec in ``bench/specs`` through the public
+API (``mnn.build_model``) and timed beside its baselines on the same data, in
+the same process: a hand-written NumPy loop, the seed notebook's class
+(``bench/seed_reference.py``), PyTorch and JAX where installed (skipped with a
+note otherwise). Implementations are timed in turn, round-robin, and each
+figure is the median of the repeats, so that the ratios printed beside the
+figures hold on a shared, noisy machine even when the absolute numbers drift.
+Peak memory and import time are measured in fresh subprocesses
+(``bench/child.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import baselines as bl  # noqa: E402 - bench/ is a folder of scripts, not a package
+
+IMPLS = ("modular_nn", "numpy", "seed", "torch", "jax")
+BASELINES = IMPLS[1:]
+
+
+@dataclass
+class Settings:
+    mlp_samples: int = 8192
+    mlp_batches: tuple[int, ...] = (32, 128, 512)
+    cnn_samples: int = 1024
+    cnn_batch: int = 64
+    predict_samples: int = 16384
+    predict_batch: int = 1024
+    repeats: int = 5
+    gemm_size: int = 2048
+    memory_samples: int = 60000
+    memory_batch: int = 512
+    import_runs: int = 5
+    baselines: tuple[str, ...] = BASELINES
+
+    @classmethod
+    def quick(cls, baselines: tuple[str, ...]) -> Settings:
+        return cls(
+            mlp_samples=512, cnn_samples=64, predict_samples=1024, repeats=1,
+            gemm_size=128, memory_samples=1024, import_runs=1, baselines=baselines,
+        )  # fmt: skip
+
+
+@dataclass
+class Row:
+    """One workload: a figure per implementation, and modular_nn's ratio to each."""
+
+    workload: str
+    metric: str
+    unit: str
+    higher_is_better: bool = True
+    values: dict[str, float] = field(default_factory=dict)
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def ratio(self, baseline: str) -> float | None:
+        """modular_nn's figure over ``baseline``'s (> 1 means modular_nn does more/uses more)."""
+        mine, theirs = self.values.get("modular_nn"), self.values.get(baseline)
+        if mine is None or not theirs:
+            return None
+        return mine / theirs
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload,
+            "metric": self.metric,
+            "unit": self.unit,
+            "higher_is_better": self.higher_is_better,
+            "values": self.values,
+            "samples": self.samples,
+            "ratios": {b: self.ratio(b) for b in BASELINES if self.ratio(b) is not None},
+            "notes": self.notes,
+        }
+
+
+# ----- environment -------------------------------------------------------------------------
+def environment() -> dict[str, Any]:
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "loadavg_start": _loadavg(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+    }
+    try:
+        from threadpoolctl import threadpool_info
+
+        env["blas"] = [
+            {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for info in threadpool_info()
+            if info.get("user_api") == "blas"
+        ]
+    except ImportError:
+        env["blas"] = "threadpoolctl not installed: kernel unknown (pip install threadpoolctl)"
+    return env
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _loadavg() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+# ----- timing --------------------------------------------------------------------------------
+def round_robin(
+    runners: dict[str, Callable[[], Any]], repeats: int
+) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Seconds per call of each runner: one warm-up each, then ``repeats`` rounds in turn
+    (the order rotates every round); returns medians and all samples."""
+    for run in runners.values():
+        run()
+    names = list(runners)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            t0 = time.perf_counter()
+            runners[name]()
+            samples[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(s) for name, s in samples.items()}, samples
+
+
+def gemm_gflops(n: int, repeats: int) -> float:
+    """float32 GFLOP/s of an n x n matrix product (numpy's BLAS, its default threads)."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    out = np.empty((n, n), dtype=np.float32)
+    np.matmul(a, b, out=out)
+    times = []
+    for _ in range(max(repeats, 3)):
+        t0 = time.perf_counter()
+        np.matmul(a, b, out=out)
+        times.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def mlp_flops_per_sample(sizes: list[int]) -> int:
+    """Matrix-product FLOPs of one training sample: forward x W, backward x^T dz and
+    dz W^T (no input gradient for the first layer)."""
+    products = [a * b for a, b in zip(sizes[:-1], sizes[1:])]
+    return 2 * (2 * sum(products) + sum(products[1:]))
+
+
+# ----- workloads ------------------------------------------------------------------------------
+def _mlp_factories(
+    spec: dict[str, Any], x: np.ndarray, y: np.ndarray, batch: int
+) -> dict[str, Callable[[], Any]]:
+    sizes = bl.dense_sizes(spec)
+    return {
+        "modular_nn": lambda: bl.ModularNN(spec, x, y, batch),
+        "numpy": lambda: bl.NumpyMLP(sizes, x, y, batch),
+        "seed": lambda: bl.SeedMLP(sizes, x, y, batch),
+        "torch": lambda: bl.torch_mlp(sizes, x, y, batch),
+        "jax": lambda: bl.jax_mlp(sizes, x, y, batch),
+    }
+
+
+class Bench:
+    def __init__(self, settings: Settings, log: Callable[[str], None]) -> None:
+        self.s = settings
+        self.log = log
+        self.rows: list[Row] = []
+        self.notes: dict[str, str] = {}
+        self.extra: dict[str, Any] = {}
+
+    def _make(self, name: str, factory: Callable[[], Any]) -> Any | None:
+        if name != "modular_nn" and name not in self.s.baselines:
+            return None
+        try:
+            return factory()
+        except bl.Unavailable as exc:
+            self.notes[name] = str(exc)
+            return None
+
+    def _trainers(self, factories: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        made = {name: self._make(name, f) for name, f in factories.items()}
+        return {name: t for name, t in made.items() if t is not None}
+
+    def mlp(self) -> None:
+        s = self.s
+        spec = bl.load_spec("mlp")
+        sizes = bl.dense_sizes(spec)
+        rng = np.random.default_rng(1)
+        x = rng.random((s.mlp_samples, sizes[0]), dtype=np.float32)
+        y = rng.integers(0, sizes[-1], s.mlp_samples)
+        flops = mlp_flops_per_sample(sizes)
+        self.extra["mlp_mflop_per_sample"] = flops / 1e6
+        for batch in s.mlp_batches:
+            self.log(f"MLP training, batch {batch} ...")
+            trainers = self._trainers(_mlp_factories(spec, x, y, batch))
+            row = self._time_epochs(f"mlp_train_b{batch}", trainers, s.mlp_samples)
+            row.notes.append(f"MLP 784-512-256-10 training, batch {batch}, sparse CE")
+            if batch == max(s.mlp_batches):
+                self.extra["mlp_gflops"] = {name: v * flops / 1e9 for name, v in row.values.items()}
+        # the categorical (one-hot) loss on the same model: modular_nn only, against the
+        # sparse row's baselines (their maths is the same)
+        batch = 128 if 128 in s.mlp_batches else s.mlp_batches[0]
+        self.log(f"MLP training with categorical CE, batch {batch} ...")
+        cspec = bl.load_spec("mlp", loss="categorical_crossentropy")
+        onehot = bl.one_hot(y, sizes[-1])
+        trainer = bl.ModularNN(cspec, x, onehot, batch)
+        medians, samples = round_robin({"modular_nn": trainer.train_epoch}, s.repeats)
+        base = next(r for r in self.rows if r.workload == f"mlp_train_b{batch}")
+        row = Row(f"mlp_train_b{batch}_cce", "training throughput", "samples/s")
+        row.values = {k: v for k, v in base.values.items() if k != "modular_nn"}
+        row.values["modular_nn"] = s.mlp_samples / medians["modular_nn"]
+        row.samples = {"modular_nn": [s.mlp_samples / t for t in samples["modular_nn"]]}
+        row.notes.append("categorical CE with one-hot targets; baselines from the sparse row")
+        self.rows.append(row)
+
+        self.log("MLP predict ...")
+        xp = rng.random((s.predict_samples, sizes[0]), dtype=np.float32)
+        trainers = self._trainers(_mlp_factories(spec, x, y, 32))
+        pb = s.predict_batch
+        runners = {name: (lambda t=t: t.predict(xp, pb)) for name, t in trainers.items()}
+        medians, samples = round_robin(runners, s.repeats)
+        row = self._row(f"mlp_predict_b{pb}", "predict throughput", medians, samples, len(xp))
+        row.notes.append(f"MLP inference (softmax probabilities), batch {pb}")
+
+    def cnn(self) -> None:
+        import modular_nn as mnn
+
+        s = self.s
+        needed = {"conv2d", "max_pool2d", "flatten"}
+        missing = sorted(needed - set(mnn.available("layers")))
+        if missing:
+            missing_text = ", ".join(missing)
+            self.notes["cnn"] = f"CNN skipped: layer type(s) {missing_text} not registered yet"
+            return
+        self.log(f"CNN training, batch {s.cnn_batch} ...")
+        spec = bl.load_spec("cnn")
+        rng = np.random.default_rng(2)
+        x = rng.random((s.cnn_samples, 28, 28, 1), dtype=np.float32)
+        y = rng.integers(0, 10, s.cnn_samples)
+        b = s.cnn_batch
+        try:
+            trainers = self._trainers(
+                {
+                    "modular_nn": lambda: bl.ModularNN(spec, x, y, b),
+                    "numpy": lambda: bl.NumpyCNN(x, y, b),
+                    "torch": lambda: bl.torch_cnn(x, y, b),
+                    "jax": lambda: bl.jax_cnn(x, y, b),
+                }
+            )
+        except mnn.ModularNNError as exc:
+            self.notes["cnn"] = f"CNN skipped: the spec does not build yet ({exc})"
+            return
+        row = self._time_epochs(f"cnn_train_b{b}", trainers, s.cnn_samples)
+        row.notes.append(
+            "conv3x3x16 same, relu, maxpool2, conv3x3x32 same, relu, maxpool2, dense10"
+        )
+
+    def _time_epochs(self, workload: str, trainers: dict[str, Any], n: int) -> Row:
+        runners = {name: t.train_epoch for name, t in trainers.items()}
+        medians, samples = round_robin(runners, self.s.repeats)
+        return self._row(workload, "training throughput", medians, samples, n)
+
+    def _row(
+        self,
+        workload: str,
+        metric: str,
+        medians: dict[str, float],
+        samples: dict[str, list[float]],
+        n: int,
+    ) -> Row:
+        row = Row(workload, metric, "samples/s")
+        row.values = {name: n / t for name, t in medians.items()}
+        row.samples = {name: [round(n / t, 1) for t in ts] for name, ts in samples.items()}
+        self.rows.append(row)
+        return row
+
+    def memory(self) -> None:
+        s = self.s
+        self.log(f"peak memory, MLP batch {s.memory_batch}, {s.memory_samples} samples ...")
+        row = Row(
+            f"mlp_memory_b{s.memory_batch}", "peak RSS of a training run", "MiB",
+            higher_is_better=False,
+        )  # fmt: skip
+        for impl in ("modular_nn", "numpy"):
+            out = _child(
+                "memory", impl, "--samples", str(s.memory_samples), "--batch", str(s.memory_batch)
+            )
+            row.values[impl] = out["peak_rss_mb"]
+            row.samples[impl] = [out["peak_rss_mb"]]
+            row.notes.append(
+                f"{impl}: {out['rss_before_mb']:.0f} MiB before training "
+                f"(data {out['data_mb']:.0f} MiB)"
+            )
+        self.rows.append(row)
+
+    def import_time(self) -> None:
+        self.log("import + plugin discovery ...")
+        runs = [_child("import") for _ in range(self.s.import_runs)]
+        row = Row("import_and_discovery", "import modular_nn + discovery", "s", False)
+        row.values["modular_nn"] = statistics.median(r["total_s"] for r in runs)
+        row.samples["modular_nn"] = [round(r["total_s"], 4) for r in runs]
+        row.notes.append(
+            f"import {statistics.median(r['import_s'] for r in runs):.3f} s, "
+            f"discovery {statistics.median(r['discovery_s'] for r in runs):.3f} s"
+        )
+        self.rows.append(row)
+
+    def gemm(self) -> None:
+        self.log(f"float32 GEMM {self.s.gemm_size}^3 ...")
+        self.extra["gemm_gflops"] = gemm_gflops(self.s.gemm_size, self.s.repeats)
+
+    def run(self) -> dict[str, Any]:
+        env = environment()
+        try:
+            import torch
+
+            env["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
+        except ImportError:
+            pass
+        try:
+            import jax
+
+            env["jax"] = jax.__version__
+        except ImportError:
+            pass
+        self.gemm()
+        self.mlp()
+        self.cnn()
+        self.memory()
+        self.import_time()
+        self.gemm_after = gemm_gflops(self.s.gemm_size, self.s.repeats)
+        self.extra["gemm_gflops_after"] = self.gemm_after
+        env["loadavg_end"] = _loadavg()
+        return {
+            "environment": env,
+            "settings": {k: v for k, v in vars(self.s).items()},
+            "results": [row.as_dict() for row in self.rows],
+            "extra": self.extra,
+            "goals": self.goals(),
+            "notes": self.notes,
+        }
+
+    # ----- goals ---------------------------------------------------------------------------
+    def goals(self) -> list[dict[str, Any]]:
+        rows = {row.workload: row for row in self.rows}
+        goals: list[dict[str, Any]] = []
+
+        def ratio_goal(label: str, workload: str, baseline: str, target: float) -> None:
+            row = rows.get(workload)
+            value = row.ratio(baseline) if row else None
+            goals.append(_goal(label, value, target, ">=", self.notes.get(baseline)))
+
+        b_small, *rest = self.s.mlp_batches
+        ratio_goal(f"MLP b{b_small} vs torch", f"mlp_train_b{b_small}", "torch", 1.1)
+        for b in rest:
+            ratio_goal(f"MLP b{b} vs torch", f"mlp_train_b{b}", "torch", 1.0)
+        b_big = max(self.s.mlp_batches)
+        ratio_goal(f"MLP b{b_big} vs jax", f"mlp_train_b{b_big}", "jax", 1.0)
+        for b in self.s.mlp_batches:
+            ratio_goal(f"MLP b{b} vs seed", f"mlp_train_b{b}", "seed", 2.0)
+        achieved = self.extra.get("mlp_gflops", {}).get("modular_nn")
+        gemm = self.extra.get("gemm_gflops")
+        goals.append(
+            _goal(
+                f"MLP b{b_big} GFLOP/s / GEMM GFLOP/s",
+                achieved / gemm if achieved and gemm else None, 0.75, ">=",
+            )
+        )  # fmt: skip
+        cnn = f"cnn_train_b{self.s.cnn_batch}"
+        if cnn in rows:
+            ratio_goal("CNN vs torch", cnn, "torch", 0.6)
+        else:
+            goals.append(_goal("CNN vs torch", None, 0.6, ">=", self.notes.get("cnn")))
+        ratio_goal("predict vs torch", f"mlp_predict_b{self.s.predict_batch}", "torch", 1.0)
+        imp = rows.get("import_and_discovery")
+        goals.append(
+            _goal("import + discovery (s)", imp.values["modular_nn"] if imp else None, 0.5, "<")
+        )
+        ratio_goal(
+            f"peak RSS b{self.s.memory_batch} vs numpy", f"mlp_memory_b{self.s.memory_batch}",
+            "numpy", 1.3,
+        )  # fmt: skip
+        goals[-1]["op"] = "<="
+        value = goals[-1]["value"]
+        goals[-1]["met"] = None if value is None else value <= 1.3
+        return goals
+
+
+def _goal(
+    label: str, value: float | None, target: float, op: str, note: str | None = None
+) -> dict[str, Any]:
+    met = None
+    if value is not None:
+        met = value >= target if op == ">=" else value < target if op == "<" else value <= target
+    return {"goal": label, "value": value, "target": target, "op": op, "met": met, "note": note}
+
+
+def _child(*args: str) -> dict[str, Any]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "child.py"), *args],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench/child.py {' '.join(args)} failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ----- output ---------------------------------------------------------------------------------
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if unit == "samples/s":
+        return f"{value / 1000:.1f}k" if value >= 1000 else f"{value:.0f}"
+    if unit == "s":
+        return f"{value:.3f}s"
+    if unit == "MiB":
+        return f"{value:.0f}M"
+    return f"{value:.2f}"
+
+
+def render(report: dict[str, Any]) -> str:
+    env, extra = report["environment"], report["extra"]
+    lines = ["modular_nn benchmark (bench/run.py)", ""]
+    blas = env.get("blas")
+    if isinstance(blas, list):
+        blas = "; ".join(
+            f"{b['internal_api']} {b['version']} kernel {b['architecture']}, "
+            f"{b['num_threads']} threads"
+            for b in blas
+        )
+    lines += [
+        f"machine : {env['cpu']}, {env['cores']} cores; load average {env['loadavg_start']} at "
+        f"start, {env.get('loadavg_end')} at end",
+        f"python {env['python']}, numpy {env['numpy']}; BLAS: {blas}",
+        f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']} OPENBLAS_L2_SIZE={env['OPENBLAS_L2_SIZE']}"
+        f"; torch {env.get('torch', '-')}; jax {env.get('jax', '-')}",
+        f"settings: repeats {report['settings']['repeats']} (medians, round-robin), "
+        f"MLP {report['settings']['mlp_samples']} samples/epoch, "
+        f"CNN {report['settings']['cnn_samples']}, predict {report['settings']['predict_samples']}",
+        "",
+    ]
+    header = ["workload", "unit", *IMPLS, *(f"x{b}" for b in BASELINES)]
+    table = [header]
+    for row in report["results"]:
+        values, ratios = row["values"], row["ratios"]
+        table.append(
+            [row["workload"], row["unit"]]
+            + [_fmt(values.get(i), row["unit"]) for i in IMPLS]
+            + [f"{ratios[b]:.2f}" if b in ratios else "-" for b in BASELINES]
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for i, r in enumerate(table):
+        lines.append("  ".join(c.rjust(w) if j > 1 else c.ljust(w) for j, (c, w) in
+                               enumerate(zip(r, widths))))  # fmt: skip
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append("")
+    lines.append("x<baseline> = modular_nn's figure / the baseline's (throughput: higher is")
+    lines.append("better; memory: lower is better).")
+    lines.append("")
+    gemm = extra.get("gemm_gflops")
+    gflops = extra.get("mlp_gflops", {})
+    if gemm:
+        lines.append(
+            f"float32 GEMM {report['settings']['gemm_size']}^3: {gemm:.1f} GFLOP/s "
+            f"({extra.get('gemm_gflops_after', 0):.1f} at the end of the run)"
+        )
+    if gflops:
+        mflop = extra["mlp_mflop_per_sample"]
+        parts = ", ".join(f"{k} {v:.1f}" for k, v in gflops.items())
+        lines.append(f"MLP b{max(report['settings']['mlp_batches'])} achieved GFLOP/s "
+                     f"({mflop:.2f} MFLOP/sample): {parts}")  # fmt: skip
+        if gemm and "modular_nn" in gflops:
+            lines.append(f"  modular_nn = {gflops['modular_nn'] / gemm:.0%} of the GEMM rate")
+    for row in report["results"]:
+        for note in row["notes"]:
+            lines.append(f"{row['workload']}: {note}")
+    lines.append("")
+    lines.append("goals:")
+    for g in report["goals"]:
+        status = {True: "MET ", False: "MISS", None: "n/a "}[g["met"]]
+        value = "-" if g["value"] is None else f"{g['value']:.2f}"
+        note = f"  ({g['note']})" if g["note"] and g["value"] is None else ""
+        lines.append(f"  [{status}] {g['goal']}: {value} (target {g['op']} {g['target']}){note}")
+    if report["notes"]:
+        lines.append("")
+        lines.append("skipped:")
+        lines += [f"  {name}: {note}" for name, note in report["notes"].items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
+    parser.add_argument("--repeats", type=int, help="timed rounds per workload (default 5)")
+    parser.add_argument(
+        "--baselines",
+        default=",".join(BASELINES),
+        help=f"comma-separated subset of {','.join(BASELINES)}",
+    )
+    args = parser.parse_args(argv)
+    chosen = tuple(b.strip() for b in args.baselines.split(",") if b.strip())
+    unknown = set(chosen) - set(BASELINES)
+    if unknown:
+        parser.error(f"unknown baseline(s): {', '.join(sorted(unknown))}")
+    settings = Settings.quick(chosen) if args.quick else Settings(baselines=chosen)
+    if args.repeats:
+        settings.repeats = args.repeats
+    bench = Bench(settings, log=lambda m: print(m, file=sys.stderr, flush=True))
+    report = bench.run()
+    for name in BASELINES:
+        if name not in chosen:
+            report["notes"].setdefault(name, "not selected (--baselines)")
+    print(json.dumps(report, indent=1) if args.json else render(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""The benchmark suite runs end to end at tiny sizes (no timing is asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_every_workload_reports_a_figure(report: dict) -> None:
+    rows = {row["workload"]: row for row in report["results"]}
+    for workload in (
+        "mlp_train_b32",
+        "mlp_train_b128",
+        "mlp_train_b512",
+        "mlp_train_b128_cce",
+        "mlp_predict_b1024",
+        "mlp_memory_b512",
+        "import_and_discovery",
+    ):
+        assert rows[workload]["values"]["modular_nn"] > 0, workload
+    for workload in ("mlp_train_b32", "mlp_predict_b1024", "mlp_memory_b512"):
+        assert rows[workload]["values"]["numpy"] > 0
+        assert rows[workload]["ratios"]["numpy"] > 0
+    assert rows["mlp_train_b32"]["values"]["seed"] > 0
+    # the CNN runs once its layers are registered, and is skipped with a note before
+    assert "cnn_train_b64" in rows or "cnn" in report["notes"]
+
+
+def test_optional_baselines_run_or_are_skipped_with_a_note(report: dict) -> None:
+    row = next(r for r in report["results"] if r["workload"] == "mlp_train_b32")
+    for name in ("torch", "jax"):
+        assert (name in row["values"]) != (name in report["notes"]), name
+
+
+def test_report_names_the_blas_and_the_goals(report: dict) -> None:
+    env = report["environment"]
+    assert "blas" in env and "OPENBLAS_CORETYPE" in env
+    assert report["extra"]["gemm_gflops"] > 0
+    assert {g["goal"] for g in report["goals"]} >= {"CNN vs torch", "import + discovery (s)"}
+
+
+def test_text_table_renders(report: dict) -> None:
+    sys.path.insert(0, str(BENCH))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(BENCH))
+    text = run.render(report)
+    assert "mlp_train_b512" in text and "goals:" in text
+
+
+def test_seed_reference_and_numpy_baseline_learn() -> None:
+    """The baselines compute what they claim: a few epochs on separable data lower the loss."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import baselines as bl
+    finally:
+        sys.path.remove(str(BENCH))
+    rng = np.random.default_rng(0)
+    x = rng.random((256, 784), dtype=np.float32)
+    y = (x[:, :392].sum(axis=1) > x[:, 392:].sum(axis=1)).astype(np.int64)
+    sizes = [784, 32, 16, 10]
+    for trainer in (bl.NumpyMLP(sizes, x, y, 32), bl.SeedMLP(sizes, x, y, 32)):
+        before = _cross_entropy(trainer.predict(x, 1024), y)
+        for _ in range(5):
+            trainer.train_epoch()
+        assert _cross_entropy(trainer.predict(x, 1024), y) < before, trainer.name
+
+
+def _cross_entropy(p: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.log(np.clip(p[np.arange(y.size), y], 1e-12, None)).mean())
