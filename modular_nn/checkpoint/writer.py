@@ -46,7 +46,7 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]
     try:
         # O_EXCL: never clobber anything; mode 0o666 lets the umask decide, as for open().
         os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        with h5py.File(temp, "w") as file:
+        with h5py.File(temp, "w", libver=("earliest", "v108")) as file:
             fill(file)
         _fsync(temp, directory=False)
         os.replace(temp, target)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 
 import modular_nn as mnn
 
@@ -81,3 +84,17 @@ def test_weights_only_file(trained: mnn.Model, tmp_path: Path) -> None:
         assert list(file) == ["weights"]
         kernel = file["weights/dense_1/kernel"][()]
     np.testing.assert_array_equal(kernel, trained.params["dense_1/kernel"])
+
+
+@pytest.mark.skipif(shutil.which("h5dump") is None, reason="h5dump (hdf5-tools) not installed")
+def test_h5dump_reads_the_weights(checkpoint: Path, trained: mnn.Model) -> None:
+    """Another HDF5 implementation (the reference tools, possibly an older HDF5) reads them."""
+    out = subprocess.run(
+        ["h5dump", "-d", "/weights/dense_2/bias", "-A", "0", str(checkpoint)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "H5T_IEEE_F32LE" in out
+    value = float(out.split("(0):")[1].split()[0])
+    assert value == pytest.approx(float(trained.params["dense_2/bias"][0]), rel=1e-5)
