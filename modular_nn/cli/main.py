@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "summary",
     "schema",
     "inspect",
+    "plugins",
+    "new_plugin",
 ]
 
 

@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from modular_nn.registry import Registry
+from modular_nn.testing.distributions import write_distribution
 
 MakeDistribution = Callable[..., Path]
 
@@ -39,30 +40,13 @@ def register_layers(register):
 def make_distribution(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MakeDistribution]:
-    """``make_distribution(name, {module: source}, {entry point: module}, version=...)``."""
+    """``make_distribution(name, {module: source}, {entry point: module}, version=...)``:
+    see ``modular_nn.testing.distributions.write_distribution``."""
     modules: list[str] = []
 
-    def make(
-        name: str,
-        sources: dict[str, str],
-        entry_points: dict[str, str],
-        version: str = "1.0",
-        entry_points_text: str | None = None,
-    ) -> Path:
-        root = tmp_path / f"site-{name}"
-        root.mkdir()
-        for module, source in sources.items():
-            (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-            modules.append(module)
-        info = root / f"{name.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(
-            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n", encoding="utf-8"
-        )
-        text = entry_points_text
-        if text is None:
-            text = "[modular_nn]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items())
-        (info / "entry_points.txt").write_text(text, encoding="utf-8")
+    def make(name: str, sources: dict[str, str], entry_points: dict[str, str], **kw: Any) -> Path:
+        root = write_distribution(tmp_path / f"site-{name}", name, sources, entry_points, **kw)
+        modules.extend(sources)
         monkeypatch.syspath_prepend(str(root))
         return root
 
