@@ -107,8 +107,9 @@ class Conv2D(KernelLayer):
         if self.config.use_bias:
             z += self.params["bias"]
         z = z.reshape(n, oh, ow, -1)
-        if training:
-            self.x_shape, self.cols = x.shape, cols
+        # backward needs the im2col matrix; outside training keep only x and rebuild it if asked
+        self.x = x
+        self.cols = cols if training else None
         return self.activate(z)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -118,18 +119,20 @@ class Conv2D(KernelLayer):
         filters = self.config.filters
         dz2 = np.ascontiguousarray(dz).reshape(-1, filters)
         kernel = self.params["kernel"]
-        np.matmul(self.cols.T, dz2, out=self.grads["kernel"].reshape(-1, filters))
+        cols = self.cols if self.cols is not None else im2col(pad(self.x, self.window), self.window)
+        np.matmul(cols.T, dz2, out=self.grads["kernel"].reshape(-1, filters))
         if self.config.use_bias:
             np.einsum("pf->f", dz2, out=self.grads["bias"])
         if not self.needs_input_grad:
             return None  # type: ignore[return-value]  # nothing upstream is trainable
         window = self.window
         kh, kw = window.kernel
-        channels = self.x_shape[-1]
+        x_shape = self.x.shape
+        channels = x_shape[-1]
         # dcols one kernel position at a time, (n * oh * ow, in) blocks, for a fast col2im
         per_kernel = kernel.reshape(kh * kw, channels, filters)
         dcols = np.empty((kh * kw, dz2.shape[0], channels), dtype=dz2.dtype)
         for k in range(kh * kw):
             np.matmul(dz2, per_kernel[k].T, out=dcols[k])
-        padded_shape = window.padded_shape(self.x_shape)
-        return crop(col2im(dcols, window, padded_shape), window, self.x_shape)
+        padded_shape = window.padded_shape(x_shape)
+        return crop(col2im(dcols, window, padded_shape), window, x_shape)

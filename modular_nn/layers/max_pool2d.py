@@ -61,7 +61,8 @@ class MaxPool2D(Pool2D):
         else:
             views = [xp[:, rows, cols, :] for _, _, (rows, cols) in window.slices()]
             y, self.index = first_max(views, training)
-        self.x_shape = x.shape
+        # backward needs the argmax indices; outside training keep x and find them if asked
+        self.x, self.tracked = x, training
         return y
 
     def _tiles(self, xp: np.ndarray) -> np.ndarray:
@@ -72,8 +73,11 @@ class MaxPool2D(Pool2D):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # d max / dx = 1 for the (first) maximal element of each window, 0 elsewhere
+        if not self.tracked:
+            self.forward(self.x, training=True)
         window = self.window
-        padded_shape = window.padded_shape(self.x_shape)
+        x_shape = self.x.shape
+        padded_shape = window.padded_shape(x_shape)
         (ph, pw), (oh, ow) = window.kernel, window.output
         exact = padded_shape[1:3] == (oh * ph, ow * pw)
         dxp = (np.empty if self.tiled and exact else np.zeros)(padded_shape, dtype=grad_out.dtype)
@@ -86,4 +90,4 @@ class MaxPool2D(Pool2D):
         else:
             for k, (_, _, (rows, cols)) in enumerate(window.slices()):
                 dxp[:, rows, cols, :] += grad_out * (self.index == k)
-        return crop(dxp, window, self.x_shape)
+        return crop(dxp, window, x_shape)

@@ -1,0 +1,93 @@
+"""MaxPool2D: gradients (tiled and overlapping windows), shapes, ties, PyTorch parity."""
+
+import numpy as np
+import pytest
+
+import modular_nn as mnn
+from modular_nn.layers.max_pool2d import MaxPool2D
+from modular_nn.testing import assert_gradients_close, check_layer_gradients
+
+POOLS = [
+    # pool_size, strides, padding
+    (2, None, "valid"),
+    (2, None, "same"),
+    (3, None, "valid"),
+    ((2, 3), None, "same"),
+    (3, 1, "same"),
+    (3, 2, "valid"),
+    (2, 1, "valid"),
+    ((3, 2), (2, 1), "same"),
+    (2, 3, "valid"),
+]
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("pool_size,strides,padding", POOLS)
+def test_gradients(training, pool_size, strides, padding) -> None:
+    layer = MaxPool2D(pool_size=pool_size, strides=strides, padding=padding)
+    assert_gradients_close(check_layer_gradients(layer, (7, 8, 2), batch=2, training=training))
+
+
+@pytest.mark.parametrize("pool_size,strides,padding", POOLS)
+@pytest.mark.parametrize("hw", [(8, 8), (7, 9), (3, 5)])
+def test_inferred_shape_is_the_forward_shape(pool_size, strides, padding, hw) -> None:
+    layer = MaxPool2D(pool_size=pool_size, strides=strides, padding=padding)
+    try:
+        inferred = layer.compute_output_shape((*hw, 3))
+    except mnn.ShapeError:
+        assert padding == "valid"  # a window larger than the input
+        return
+    assert layer.build((*hw, 3), np.random.default_rng(0), np.float32) == inferred
+    x = np.random.default_rng(1).standard_normal((2, *hw, 3)).astype(np.float32)
+    y = layer.forward(x, True)
+    assert y.shape == (2, *inferred) and y.dtype == np.float32
+    assert layer.forward(x, False).shape == (2, *inferred)
+    assert layer.backward(np.ones_like(y)).shape == x.shape
+
+
+def test_values_and_default_strides() -> None:
+    layer = MaxPool2D()
+    assert layer.get_config() == {"pool_size": [2, 2], "strides": None, "padding": "valid"}
+    layer.build((4, 4, 1), np.random.default_rng(0), np.float64)
+    x = np.arange(16.0).reshape(1, 4, 4, 1)
+    np.testing.assert_array_equal(layer.forward(x)[0, :, :, 0], [[5, 7], [13, 15]])
+
+
+@pytest.mark.parametrize("strides", [None, 1])
+def test_ties_send_the_gradient_to_the_first_maximum_only(strides) -> None:
+    layer = MaxPool2D(pool_size=2, strides=strides)
+    layer.build((4, 4, 1), np.random.default_rng(0), np.float64)
+    x = np.zeros((1, 4, 4, 1))  # all zero, as after a ReLU: every window ties
+    y = layer.forward(x, True)
+    dx = layer.backward(np.ones_like(y))
+    assert dx.sum() == y.size  # each window passes its gradient on exactly once
+    assert dx[0, 0, 0, 0] >= 1
+
+
+def test_same_padding_never_picks_padding() -> None:
+    layer = MaxPool2D(pool_size=2, padding="same")
+    layer.build((3, 3, 1), np.random.default_rng(0), np.float64)
+    x = -np.arange(1.0, 10.0).reshape(1, 3, 3, 1)  # all negative: zero padding would win
+    y = layer.forward(x, True)
+    np.testing.assert_array_equal(y[0, :, :, 0], [[-1, -3], [-7, -9]])
+
+
+@pytest.mark.parametrize(
+    "pool_size,strides,pad", [(2, 2, 0), (3, 3, 0), (3, 2, 0), (2, 1, 0), (3, 1, 1), (3, 2, 1)]
+)
+def test_matches_pytorch(pool_size, strides, pad) -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    padding = "same" if pad else "valid"
+    layer = MaxPool2D(pool_size=pool_size, strides=strides, padding=padding)
+    layer.build((9, 9, 3), rng, np.float32)
+    x = np.maximum(rng.standard_normal((2, 9, 9, 3)), 0).astype(np.float32)  # ReLU-like ties
+    y = layer.forward(x, True)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    dx = layer.backward(g)
+    assert layer.window.pads == ((pad, pad), (pad, pad))
+    xt = torch.tensor(x.transpose(0, 3, 1, 2), requires_grad=True)
+    yt = torch.nn.functional.max_pool2d(xt, pool_size, strides, padding=pad)
+    yt.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
+    np.testing.assert_allclose(y, yt.detach().numpy().transpose(0, 2, 3, 1), atol=1e-5)
+    np.testing.assert_allclose(dx, xt.grad.numpy().transpose(0, 2, 3, 1), atol=1e-5)
