@@ -199,27 +199,42 @@ class CheckpointReader:
             raise self.error(f"expected a 'kind' attribute of {expected}, received: {kind!r}")
 
     def check_links(self) -> None:
-        """Refuse soft and external links, virtual datasets and external raw storage."""
+        """Refuse soft and external links, virtual datasets and external raw storage.
 
-        def visit(name: str, link: Any) -> str | None:
-            if isinstance(link, h5py.SoftLink):
-                return f"/{name} is a soft link to {link.path}; links are refused"
-            if isinstance(link, h5py.ExternalLink):
+        Uses HDF5's own visitors (link info and object info only), so nothing is
+        followed or opened except datasets, whose creation properties are checked.
+        """
+        links = self.file.id.links
+
+        def visit_link(raw: bytes, info: Any) -> str | None:
+            name = raw.decode("utf-8", "replace")
+            if info.type == h5py.h5l.TYPE_SOFT:
+                target = links.get_val(raw).decode("utf-8", "replace")
+                return f"/{name} is a soft link to {target}; links are refused"
+            if info.type == h5py.h5l.TYPE_EXTERNAL:
+                filename, target = (part.decode("utf-8", "replace") for part in links.get_val(raw))
                 return (
-                    f"/{name} is an external link to {link.filename}:{link.path}; "
+                    f"/{name} is an external link to {filename}:{target}; "
                     "external links are refused"
                 )
-            if not isinstance(link, h5py.HardLink):
+            if info.type != h5py.h5l.TYPE_HARD:
                 return f"/{name} is a link of an unsupported type; links are refused"
-            obj = self.file.get(name)
-            if isinstance(obj, h5py.Dataset):
-                if obj.is_virtual:
-                    return f"/{name} is a virtual dataset; virtual datasets are refused"
-                if obj.external:
-                    return f"/{name} keeps its data in external files; that is refused"
             return None
 
-        problem = self.file.visititems_links(visit)
+        def visit_object(raw: bytes, info: Any) -> str | None:
+            if info.type != h5py.h5o.TYPE_DATASET:
+                return None
+            name = raw.decode("utf-8", "replace")
+            plist = h5py.h5d.open(self.file.id, raw).get_create_plist()
+            if plist.get_layout() == h5py.h5d.VIRTUAL:
+                return f"/{name} is a virtual dataset; virtual datasets are refused"
+            if plist.get_external_count():
+                return f"/{name} keeps its data in external files; that is refused"
+            return None
+
+        problem = links.visit(visit_link, info=True) or h5py.h5o.visit(
+            self.file.id, visit_object, info=True
+        )
         if problem:
             raise self.error(problem)
 
@@ -277,12 +292,11 @@ class CheckpointReader:
         group = self.group(path)
         found: dict[str, h5py.Dataset] = {}
 
-        def visit(name: str, link: Any) -> None:
-            node = group.get(name)
+        def visit(name: str, node: Any) -> None:
             if isinstance(node, h5py.Dataset):
                 found[name] = node
 
-        group.visititems_links(visit)
+        group.visititems(visit)  # links were checked on opening: only hard links remain
         return found
 
     # ----- datasets ---------------------------------------------------------------------

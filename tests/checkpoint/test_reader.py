@@ -338,7 +338,7 @@ def test_random_damage_never_escapes_as_another_error(
     expected = trained.predict(x)
     rng = np.random.default_rng(2024)
     path = tmp_path / "fuzzed.h5"
-    for position in rng.integers(0, len(original), 60):
+    for position in rng.integers(0, len(original), 40):
         damaged = bytearray(original)
         damaged[position] ^= 1 << int(rng.integers(8))
         path.write_bytes(bytes(damaged))

@@ -1,0 +1,175 @@
+"""model.save / mnn.load: bit-identical round trips for every layer type, exact resume."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pytest
+
+import modular_nn as mnn
+from modular_nn.checkpoint.writer import write_array
+from modular_nn.registry import get_registry
+from modular_nn.testing.examples import example_for
+
+
+def _layer_example_model(type_name: str) -> tuple[mnn.Model, np.ndarray]:
+    info = get_registry().get("layers", type_name)
+    example = example_for(info)
+    assert example is not None and example.input_shape is not None, (
+        f"layer {type_name!r} has no example in modular_nn.testing.examples; add one so that "
+        "its checkpoint round trip is tested"
+    )
+    spec = {
+        "input_shape": list(example.input_shape),
+        "dtype": "float64",
+        "seed": 11,
+        "layers": [{"type": type_name, **example.options}],
+        "loss": "mse",
+        "optimizer": {"type": "adam", "learning_rate": 0.05},
+    }
+    model = mnn.build_model(spec)
+    rng = np.random.default_rng(5)
+    low, high = example.input_range or (-1.0, 1.0)
+    shape = (6, *example.input_shape)
+    if model.layers[0].accepts_integer_input:
+        x = rng.integers(int(low), int(high), size=shape)
+    else:
+        x = rng.uniform(low, high, size=shape)
+    return model, x
+
+
+@pytest.mark.parametrize("type_name", mnn.available("layers"))
+def test_round_trip_for_every_layer_type(type_name: str, tmp_path: Path) -> None:
+    model, x = _layer_example_model(type_name)
+    y = np.random.default_rng(6).standard_normal((x.shape[0], *model.output_shape))
+    if model.params:
+        model.fit(x, y, epochs=2, batch_size=4, verbose=0)  # moves weights, stats and slots
+    path = tmp_path / f"{type_name}.h5"
+    model.save(path)
+    loaded = mnn.load(path)
+    assert loaded.to_spec().model_dump() == model.to_spec().model_dump()
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x), strict=True)
+    _assert_same_state(loaded, model)
+
+
+def _state(model: mnn.Model) -> dict[str, Any]:
+    optimizer = model.optimizer.state_dict()
+    return {
+        "weights": model.get_weights(),
+        "slots": {
+            f"{p}/{s}": v.copy()
+            for p, slots in optimizer["slots"].items()
+            for s, v in slots.items()
+        },
+        "iterations": optimizer["iterations"],
+        "epochs_done": model.epochs_done,
+        "global_step": model.global_step,
+        "rng": model.rng.bit_generator.state,
+        "history": model.history.to_dict(),
+    }
+
+
+def _assert_same_state(a: mnn.Model, b: mnn.Model) -> None:
+    left, right = _state(a), _state(b)
+    for key in ("weights", "slots"):
+        assert left[key].keys() == right[key].keys()
+        for name in left[key]:
+            np.testing.assert_array_equal(left[key][name], right[key][name], strict=True)
+    for key in ("iterations", "epochs_done", "global_step", "rng", "history"):
+        assert left[key] == right[key], key
+
+
+OPTIMIZERS = {
+    "sgd_momentum": {"type": "sgd", "learning_rate": 0.1, "momentum": 0.9},
+    "adam": {"type": "adam", "learning_rate": 0.01},
+}
+
+
+def _check_resume(
+    spec: dict[str, Any], xy: Any, path: Path, before: int, after: int, how: str = "plain"
+) -> mnn.Model:
+    """Train ``before`` epochs, save, load, train ``after`` more; compare with no break."""
+    uninterrupted = mnn.build_model(spec)
+    uninterrupted.fit(*xy, epochs=before + after, verbose=0)
+    first = mnn.build_model(spec)
+    first.fit(*xy, epochs=before, verbose=0)
+    first.save(path)
+    resumed = mnn.load(path)
+    if how == "plain":
+        resumed.fit(*xy, epochs=after, verbose=0)
+    else:
+        resumed.fit(*xy, epochs=before + after, initial_epoch=before, verbose=0)
+    _assert_same_state(resumed, uninterrupted)
+    return resumed
+
+
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("how", ["plain", "initial_epoch"])
+def test_resume_is_bit_identical_to_uninterrupted_training(
+    optimizer: str, how: str, tiny_spec: Any, xy: Any, tmp_path: Path
+) -> None:
+    spec = tiny_spec(optimizer=OPTIMIZERS[optimizer])  # dropout and shuffling included
+    resumed = _check_resume(spec, xy, tmp_path / "run.h5", 2, 3, how)
+    assert resumed.history.epoch == [1, 2, 3, 4, 5]
+    assert resumed.optimizer.slots  # momentum / moments really were carried over
+
+
+@pytest.mark.parametrize("optimizer", mnn.available("optimizers"))
+def test_resume_with_every_optimizer(
+    optimizer: str, tiny_spec: Any, xy: Any, tmp_path: Path
+) -> None:
+    info = get_registry().get("optimizers", optimizer)
+    options = example_for(info).options  # type: ignore[union-attr]
+    spec = tiny_spec(optimizer={"type": optimizer, **options})
+    _check_resume(spec, xy, tmp_path / "run.h5", 1, 2)
+
+
+def test_load_restores_training_state_and_history(trained: mnn.Model, checkpoint: Path) -> None:
+    loaded = mnn.load(checkpoint)
+    _assert_same_state(loaded, trained)
+    assert loaded.rng.bit_generator.state == trained.rng.bit_generator.state
+    # The dropout layer draws from the restored generator itself, not a copy.
+    assert loaded.layers[1].rng is loaded.rng
+    assert loaded.dtype == trained.dtype == np.float32
+
+
+def test_model_without_loss_and_optimizer_round_trips(tmp_path: Path) -> None:
+    model = mnn.build_model({"input_shape": [3], "layers": [{"type": "dense", "units": 2}]})
+    model.save(tmp_path / "bare.h5")
+    loaded = mnn.load(tmp_path / "bare.h5")
+    assert loaded.optimizer is None and loaded.loss is None
+    x = np.ones((2, 3))
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x), strict=True)
+
+
+def test_save_overwrites_an_existing_checkpoint(
+    trained: mnn.Model, checkpoint: Path, xy: Any
+) -> None:
+    trained.fit(*xy, epochs=1, verbose=0)
+    trained.save(checkpoint)
+    assert mnn.load(checkpoint).epochs_done == 3
+    assert [p.name for p in checkpoint.parent.iterdir()] == ["run.h5"]  # no temp file left
+
+
+def test_save_accepts_str_paths_and_load_accepts_pathlike(
+    trained: mnn.Model, tmp_path: Path
+) -> None:
+    trained.save(str(tmp_path / "a.h5"))
+    assert mnn.load(tmp_path / "a.h5").global_step == trained.global_step
+
+
+def test_load_casts_arrays_to_the_spec_dtype(checkpoint: Path, trained: mnn.Model) -> None:
+    """A float64 array in a float32 checkpoint is cast to float32; the dtype never changes."""
+    wide = np.random.default_rng(0).standard_normal((4, 6))
+    with h5py.File(checkpoint, "r+") as file:
+        del file["weights/dense_1/kernel"]
+        write_array(file, "weights/dense_1/kernel", wide)
+    loaded = mnn.load(checkpoint)
+    assert loaded.dtype == np.float32
+    kernel = loaded.params["dense_1/kernel"]
+    assert kernel.dtype == np.float32
+    np.testing.assert_array_equal(kernel, wide.astype(np.float32))
+    assert loaded.predict(np.ones((2, 4))).dtype == np.float32
