@@ -1,39 +1,9 @@
-"""AvgPool2D: gradients, shapes, 'same' padding averages real elements only, PyTorch parity."""
+"""AvgPool2D: 'same' averages real elements only, PyTorch parity (shared: test_pooling)."""
 
 import numpy as np
 import pytest
 
-import modular_nn as mnn
 from modular_nn.layers.avg_pool2d import AvgPool2D
-from modular_nn.testing import assert_gradients_close, check_layer_gradients
-
-POOLS = [
-    (2, None, "valid"),
-    (2, None, "same"),
-    (3, 1, "same"),
-    (3, 2, "valid"),
-    ((2, 3), (1, 2), "same"),
-    (2, 3, "valid"),
-]
-
-
-@pytest.mark.parametrize("training", [True, False])
-@pytest.mark.parametrize("pool_size,strides,padding", POOLS)
-def test_gradients(training, pool_size, strides, padding) -> None:
-    layer = AvgPool2D(pool_size=pool_size, strides=strides, padding=padding)
-    assert_gradients_close(check_layer_gradients(layer, (7, 8, 2), batch=2, training=training))
-
-
-@pytest.mark.parametrize("pool_size,strides,padding", POOLS)
-@pytest.mark.parametrize("hw", [(8, 8), (7, 9), (4, 5)])
-def test_inferred_shape_is_the_forward_shape(pool_size, strides, padding, hw) -> None:
-    layer = AvgPool2D(pool_size=pool_size, strides=strides, padding=padding)
-    inferred = layer.compute_output_shape((*hw, 3))
-    assert layer.build((*hw, 3), np.random.default_rng(0), np.float32) == inferred
-    x = np.random.default_rng(1).standard_normal((2, *hw, 3)).astype(np.float32)
-    y = layer.forward(x, True)
-    assert y.shape == (2, *inferred) and y.dtype == np.float32
-    assert layer.backward(np.ones_like(y)).shape == x.shape
 
 
 def test_same_padding_averages_only_real_elements() -> None:
@@ -41,11 +11,6 @@ def test_same_padding_averages_only_real_elements() -> None:
     layer.build((3, 3, 1), np.random.default_rng(0), np.float64)
     y = layer.forward(np.ones((1, 3, 3, 1)))
     np.testing.assert_array_equal(y, np.ones((1, 2, 2, 1)))  # not diluted by zero padding
-
-
-def test_window_larger_than_input_is_a_shape_error() -> None:
-    with pytest.raises(mnn.ShapeError, match="at least as large as the window"):
-        AvgPool2D(pool_size=4).compute_output_shape((3, 8, 1))
 
 
 @pytest.mark.parametrize("pool_size,strides,pad", [(2, 2, 0), (3, 2, 0), (3, 1, 1), (3, 2, 1)])
