@@ -1,0 +1,43 @@
+"""The conformance kit over every component the plugin registers (found by distribution)."""
+
+from __future__ import annotations
+
+import pytest
+
+from modular_nn.testing import assert_conforms, conformance_cases
+
+CASES = conformance_cases(distribution="modular-nn-extras")
+
+
+def test_every_component_is_checked():
+    assert {str(c) for c in CASES} == {
+        "layers:extras.glu",
+        "layers:extras.highway",
+        "activations:extras.swish",
+        "losses:extras.focal",
+        "losses:extras.log_cosh",
+        "optimizers:extras.lion",
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_conforms(case):
+    report = assert_conforms(case)
+    assert {r.property for r in report.skipped} <= {"fused gradients"}
+
+
+@pytest.mark.parametrize("beta", [0.5, 3.0])
+def test_swish_conforms_with_other_betas(beta):
+    assert_conforms("activations", "extras.swish", options={"beta": beta})
+
+
+def test_highway_conforms_on_images_and_glu_on_sequences():
+    assert_conforms("layers", "extras.highway", input_shape=(3, 3, 2), options={"gate_bias": 0.5})
+    assert_conforms("layers", "extras.glu", input_shape=(4, 5), options={"units": 2})
+
+
+def test_lion_with_weight_decay_and_focal_without_focusing_conform():
+    assert_conforms(
+        "optimizers", "extras.lion", options={"learning_rate": 0.01, "weight_decay": 0.1}
+    )
+    assert_conforms("losses", "extras.focal", options={"gamma": 0.0, "alpha": 0.7})
