@@ -34,7 +34,7 @@ from modular_nn.checkpoint.format import (
     TRAINING,
     WEIGHTS,
 )
-from modular_nn.checkpoint.provenance import missing_components, parse_records, requirement
+from modular_nn.checkpoint.provenance import advice, missing_components, parse_records
 from modular_nn.checkpoint.reader import CheckpointReader, open_checkpoint
 
 
@@ -155,7 +155,7 @@ def _provider_lines(reader: CheckpointReader) -> list[str]:
     for record in records:
         source = " ".join(x for x in (record["distribution"], record["version"]) if x) or "-"
         status = (
-            f"NOT INSTALLED: install {requirement(record)}"
+            f"MISSING: {advice(record)}"
             if (record["kind"], record["name"]) in missing
             else "installed"
         )
@@ -181,12 +181,14 @@ def _verify(reader: CheckpointReader) -> str:
 
 
 def _brief(value: Any, width: int = 60) -> str:
-    if isinstance(value, dict) and set(value) == {"type"}:
-        return str(value["type"])
-    if isinstance(value, dict):
-        text = ", ".join(f"{k}={_brief(v, width)}" for k, v in value.items())
+    """A short one-line rendering: ``relu``, ``leaky_relu(alpha=0.2)``, ``units=3, ...``."""
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        options = {k: v for k, v in value.items() if k != "type"}
+        text = value["type"] + (f"({_brief(options, 10**6)})" if options else "")
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}={_brief(v, 10**6)}" for k, v in value.items())
     else:
-        text = json.dumps(value) if not isinstance(value, str) else value
+        text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= width else text[: width - 3] + "..."
 
 

@@ -95,7 +95,7 @@ def check_components(reader: CheckpointReader) -> None:
     missing = missing_components(records)
     if missing:
         raise reader.error(
-            "it needs components that are not installed: " + describe_missing(missing)
+            "it needs components that are not available: " + describe_missing(missing)
         )
 
 

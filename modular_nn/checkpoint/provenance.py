@@ -101,16 +101,42 @@ def missing_components(records: list[Record]) -> list[Record]:
 
 
 def describe_missing(records: list[Record]) -> str:
-    """'layer type 'x' (from dist 1.0): install dist>=1.0' for each missing record."""
-    parts = []
+    """What is missing, grouped by provider, and what to do about each provider.
+
+    ``activation type 'x.swish' (provided by x-dist 0.1): install x-dist>=0.1``; a
+    provider that is installed but disabled or failing to load is said to be so.
+    """
+    groups: dict[tuple[Any, Any, Any], list[Record]] = {}
     for record in records:
-        label = record["kind"][:-1] if record["kind"] != "losses" else "loss"
-        origin = (
-            f"{record['distribution']} {record['version'] or ''}".strip()
-            if record["distribution"]
-            else f"plugin {record['plugin']!r}"
-        )
-        parts.append(
-            f"{label} type {record['name']!r} (provided by {origin}): install {requirement(record)}"
-        )
+        key = (record["distribution"], record["version"], record["plugin"])
+        groups.setdefault(key, []).append(record)
+    parts = []
+    for (distribution, version, plugin), items in groups.items():
+        names = ", ".join(f"{_label(r['kind'])} type {r['name']!r}" for r in items)
+        origin = f"{distribution} {version or ''}".strip() if distribution else f"plugin {plugin!r}"
+        parts.append(f"{names} (provided by {origin}): {advice(items[0])}")
     return "; ".join(parts)
+
+
+def _label(kind: str) -> str:
+    return "loss" if kind == "losses" else kind[:-1]
+
+
+def advice(record: Record) -> str:
+    """Install the provider, unless it is installed and disabled or broken."""
+    for seen in get_registry().plugins.values():
+        provider = seen.provider
+        same = (
+            provider.distribution == record["distribution"]
+            if record["distribution"]
+            else provider.plugin == record["plugin"]
+        )
+        if same and seen.status == "disabled":
+            return f"{_who(record)} is installed but disabled (MODULAR_NN_DISABLE_PLUGINS)"
+        if same and seen.status == "failed":
+            return f"{_who(record)} is installed but failed to load: {seen.error}"
+    return f"install {requirement(record)}"
+
+
+def _who(record: Record) -> str:
+    return str(record["distribution"] or f"plugin {record['plugin']!r}")

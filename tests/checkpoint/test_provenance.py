@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import h5py
@@ -13,7 +15,7 @@ import modular_nn as mnn
 from modular_nn.checkpoint.inspection import describe_checkpoint
 from modular_nn.checkpoint.provenance import components_used
 from modular_nn.errors import CheckpointError
-from modular_nn.registry import Provider, get_registry
+from modular_nn.registry import Provider, Registry, get_registry, use_registry
 
 
 class Swish(mnn.Activation):
@@ -94,14 +96,34 @@ def test_a_missing_plugin_names_the_distribution_to_install(extras: str, tmp_pat
     # inspect still works without the plugin, and says the same.
     text = describe_checkpoint(path)
     assert "activations/ckpttest.swish" in text
-    assert "NOT INSTALLED: install modular-nn-extras>=0.1" in text
+    assert "MISSING: install modular-nn-extras>=0.1" in text
 
 
 def test_provenance_is_plain_json_in_the_file(tmp_path: Path) -> None:
-    import json
-
     mnn.build_model(SPEC | {"layers": SPEC["layers"][1:]}).save(tmp_path / "run.h5")
     with h5py.File(tmp_path / "run.h5", "r") as file:
         records = json.loads(bytes(file["provenance/components"][()]).decode("utf-8"))
     assert {"kind": "losses", "name": "mse"}.items() <= records[-2].items()
     assert all(set(r) == {"kind", "name", "plugin", "distribution", "version"} for r in records)
+
+
+def _installed(distribution: str) -> bool:
+    try:
+        metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _installed("modular-nn-extras"), reason="needs plugins/modular-nn-extras")
+def test_a_disabled_plugin_is_named_as_disabled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = SPEC | {"layers": [{"type": "dense", "units": 2, "activation": "extras.swish"}]}
+    mnn.build_model(spec).save(tmp_path / "run.h5")
+    monkeypatch.setenv("MODULAR_NN_DISABLE_PLUGINS", "modular-nn-extras")
+    with use_registry(Registry()), pytest.raises(CheckpointError) as info:
+        mnn.load(tmp_path / "run.h5")
+    message = str(info.value)
+    assert "activation type 'extras.swish'" in message
+    assert "modular-nn-extras is installed but disabled (MODULAR_NN_DISABLE_PLUGINS)" in message
