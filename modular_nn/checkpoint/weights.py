@@ -149,7 +149,8 @@ def load_weights(model: Model, path: str | os.PathLike[str], strict: bool = True
     """Load parameters and buffers by name from a weights file or a full checkpoint.
 
     With ``strict=True`` any missing, unexpected or mis-shaped entry raises a
-    ``CheckpointError`` listing all of them and nothing is loaded. With
+    ``CheckpointError`` listing all of them (its ``report`` attribute holds the
+    ``WeightsReport``) and nothing is loaded. With
     ``strict=False`` the entries that match by name and shape are loaded and
     the report says what did not. Values are cast to the model's dtype. A
     damaged file always raises ``CheckpointError`` and leaves the model as it was.
