@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -233,7 +234,7 @@ class Registry:
     def _warn(self, text: str) -> None:
         if strict_plugins():
             raise PluginError(text + " (MODULAR_NN_STRICT_PLUGINS is set)")
-        warnings.warn(text, PluginWarning, stacklevel=4)
+        warnings.warn(text, PluginWarning, stacklevel=_outside_modular_nn())
 
     # ----- registration -----------------------------------------------------------------
     def register_plugin(self, plugin: Any, *, provider: Provider | str | None = None) -> bool:
@@ -447,6 +448,14 @@ class Registry:
                 f"unknown component kind {kind!r}; expected one of {', '.join(KINDS)}"
             )
         return self._components[kind]
+
+
+def _outside_modular_nn() -> int:
+    """The ``stacklevel`` of the first caller outside modular_nn (where a warning points)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("modular_nn."):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _short(value: object) -> str:
