@@ -260,8 +260,11 @@ class Registry:
                 )
             try:
                 self._pm.register(plugin, name=provider.plugin)
-            except Exception as exc:  # noqa: BLE001 - pluggy validation or a duplicate object
+            except pluggy.PluginValidationError as exc:
                 self._fail(provider, f"invalid hook implementation: {exc}")
+                return False
+            except Exception as exc:  # noqa: BLE001 - the same object registered twice, ...
+                self._fail(provider, f"cannot register it: {type(exc).__name__}: {exc}")
                 return False
             try:
                 staged = self._run_hooks(plugin, provider)
