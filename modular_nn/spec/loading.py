@@ -40,7 +40,7 @@ def read_spec_source(source: SpecSource) -> tuple[Any, str | None]:
             raise SpecError(f"spec file not found: {str(path)!r}") from None
         except IsADirectoryError:
             raise SpecError(f"expected a spec file, received a directory: {str(path)!r}") from None
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the path
             raise SpecError(f"cannot read spec file {str(path)!r}: {exc}") from None
         return _parse_json(text, str(path)), str(path)
     raise SpecError(
