@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--verify", action="store_true", help="also read every dataset and verify its checksum"
     )
+    parser.add_argument(
+        "--plot", metavar="PNG", help="draw the run's loss and metrics per epoch (matplotlib)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -24,4 +27,9 @@ def run(args: argparse.Namespace) -> int:
     from modular_nn.checkpoint.inspection import describe_checkpoint
 
     print(describe_checkpoint(args.checkpoint, verify=args.verify))
+    if args.plot:
+        from modular_nn.plotting import checkpoint_history, plot_history, require_matplotlib
+
+        require_matplotlib()
+        print(f"saved plot {plot_history(checkpoint_history(args.checkpoint), args.plot)}")
     return 0

@@ -20,6 +20,9 @@ COMMAND_MODULES = [
     "summary",
     "schema",
     "inspect",
+    "train",
+    "evaluate",
+    "predict",
     "plugins",
     "new_plugin",
 ]

@@ -53,6 +53,12 @@ class Loss(Component):
             )
         if not np.issubdtype(y.dtype, np.number) and y.dtype != np.bool_:
             raise DataError(f"{self.type_name}: targets must be numeric, received dtype {y.dtype}")
+        if self.task == "binary" and y.size and (y.min() < 0 or y.max() > 1):
+            raise DataError(
+                f"{self.type_name}: targets must be in [0, 1] for a binary output, received "
+                f"values from {y.min()} to {y.max()}; for several classes use a softmax output "
+                "with sparse_categorical_crossentropy"
+            )
         return np.ascontiguousarray(y, dtype=dtype)
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:

@@ -275,29 +275,47 @@ class Model:
                 check_backward_output(layer, grad, x.shape[0], held)
         self._verify_next_step = False
         if not math.isfinite(loss):
-            self._stop_non_finite(loss, epoch, step)
+            self._stop_non_finite(loss, epoch, step, x)
         self.optimizer.step()  # type: ignore[union-attr]
         self.global_step += 1
         for metric in metrics:
             metric.update(out, y)
         return loss
 
-    def _stop_non_finite(self, loss: float, epoch: int, step: int) -> None:
+    def _stop_non_finite(
+        self, loss: float, epoch: int, step: int, x: np.ndarray | None = None
+    ) -> None:
+        """Raise ``TrainingError`` naming where the values went non-finite.
+
+        Names the first layer (in model order) whose output on the batch ``x``
+        is non-finite, recomputed in evaluation mode so no state changes, and
+        the first parameter whose gradient is non-finite going back from the loss.
+        """
+        where = []
+        if x is not None:
+            with np.errstate(all="ignore"):
+                out = x
+                for layer in self.layers:
+                    out = layer.forward(out, False)
+                    if not np.isfinite(out).all():
+                        where.append(f"first non-finite output: layer {layer.name!r}")
+                        break
         culprit = next(
             (
-                key
-                for layer in self.layers
+                f"{layer.name}/{key}"
+                for layer in reversed(self.layers)
                 for key, g in layer.grads.items()
                 if not np.isfinite(g).all()
-                for key in [f"{layer.name}/{key}"]
             ),
             None,
         )
-        where = f"; first non-finite gradient: {culprit}" if culprit else ""
+        if culprit:
+            where.append(f"first non-finite gradient going back from the loss: {culprit}")
         raise TrainingError(
-            f"the loss became {loss} at epoch {epoch + 1}, step {step + 1}{where}; training "
-            "stopped before applying that step, the weights are the last finite ones. "
-            "Try a smaller learning rate or gradient clipping."
+            f"the loss became {loss} at epoch {epoch + 1}, step {step + 1}"
+            + "".join(f"; {w}" for w in where)
+            + "; training stopped before applying that step, the weights are the last finite "
+            "ones. Try a smaller learning rate or gradient clipping (global_clipnorm)."
         )
 
     def fit(

@@ -1,0 +1,45 @@
+"""``modular-nn evaluate CKPT --data SOURCE``: loss and metrics of a saved model.
+
+A built-in dataset is evaluated on its held-out split, a file on all of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from modular_nn.cli.data_options import add_data_options, load_dataset, positive_int
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="print the loss and metrics of a checkpoint on a data source"
+    )
+    parser.add_argument("checkpoint", metavar="CKPT", help="checkpoint written by train/save")
+    parser.add_argument(
+        "--data",
+        metavar="SOURCE",
+        help="builtin:NAME (its test split) or a data file (default: the model's spec data)",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, metavar="N", help="samples per batch (1024)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_data_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import modular_nn as mnn
+    from modular_nn.model.callbacks import format_logs
+
+    model = mnn.load(args.checkpoint)
+    dataset = load_dataset(args, args.data or model.data, model.input_shape, spec_hint=False)
+    x, y = dataset.held_out()
+    results = model.evaluate(x, y, batch_size=args.batch_size)
+    if args.json:
+        print(json.dumps(results))
+        return 0
+    part = "test split" if dataset.has_test else "all samples"
+    print(f"{dataset.name} ({part}, {len(x):,} samples): {format_logs(results)}")
+    return 0

@@ -1,0 +1,171 @@
+"""``modular-nn train SPEC``: train a model on a data source and write its checkpoint.
+
+Prints a progress bar per epoch on a terminal (one plain line per epoch
+otherwise) with training and validation loss and metrics, then the loss and
+metrics on the held-out split when the dataset has one (the built-ins do),
+and writes the checkpoint. ``--resume CKPT`` continues a saved run exactly,
+up to ``--epochs`` (or the spec's) epochs in total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from modular_nn.cli.data_options import add_data_options, load_dataset, positive_int
+from modular_nn.errors import TrainingError
+from modular_nn.model.model import Model
+
+#: Spec entries that must agree between SPEC and a checkpoint to resume from.
+_SAME_MODEL = ("input_shape", "dtype", "layers", "loss", "optimizer")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "train",
+        help="train a model from a spec and write a checkpoint",
+        description='Train a model from SPEC on --data (or the spec\'s "data") and write '
+        "the checkpoint. Data sources: builtin:NAME (digits, moons, spirals, xor), .npz, "
+        ".csv or .h5 files (.h5 is read in batches).",
+    )
+    parser.add_argument(
+        "spec", nargs="?", metavar="SPEC", help="model spec (JSON); optional with --resume"
+    )
+    parser.add_argument(
+        "--data", metavar="SOURCE", help="builtin:NAME or a data file (default: the spec's data)"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        metavar="N",
+        help="epochs of the whole run (default: the spec's); --resume continues up to N",
+    )
+    parser.add_argument("--batch-size", type=positive_int, metavar="N", help="samples per step")
+    parser.add_argument(
+        "--validation-split",
+        type=float,
+        metavar="F",
+        help="fraction of the training data held out for validation, in [0, 1)",
+    )
+    parser.add_argument("--seed", type=int, metavar="N", help="override the spec's seed")
+    parser.add_argument(
+        "--out",
+        metavar="CKPT",
+        help="checkpoint to write (default: SPEC's file name with .h5, or the --resume file)",
+    )
+    parser.add_argument("--resume", metavar="CKPT", help="continue the run saved in CKPT")
+    parser.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        metavar="N",
+        help="also save OUT-epochNNNN.h5 every N epochs",
+    )
+    parser.add_argument(
+        "--keep", type=positive_int, metavar="K", help="keep only the last K periodic checkpoints"
+    )
+    parser.add_argument(
+        "--plot", metavar="PNG", help="draw loss and metrics per epoch (needs matplotlib)"
+    )
+    parser.add_argument(
+        "--quiet", "-q", action="store_true", help="no per-epoch output, only the results"
+    )
+    add_data_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from modular_nn.data import BatchSource
+    from modular_nn.model.callbacks import ModelCheckpoint, format_logs
+
+    started = time.perf_counter()
+    if args.plot:
+        from modular_nn.plotting import require_matplotlib
+
+        require_matplotlib()
+    if args.spec is None and args.resume is None:
+        raise TrainingError("nothing to train: give a SPEC file, or --resume CKPT")
+    if args.keep is not None and args.checkpoint_every is None:
+        raise TrainingError("--keep K needs --checkpoint-every N")
+    model = _resumed_model(args) if args.resume else _new_model(args)
+    dataset = load_dataset(args, args.data or model.data, model.input_shape)
+    total = args.epochs or model.training_config.epochs
+    remaining = total - model.epochs_done
+    out = Path(args.out or args.resume or Path(args.spec).with_suffix(".h5").name)
+    callbacks = []
+    if args.checkpoint_every:
+        pattern = out.with_name(
+            out.stem.replace("{", "{{").replace("}", "}}") + "-epoch{epoch:04d}" + out.suffix
+        )
+        callbacks.append(ModelCheckpoint(pattern, every=args.checkpoint_every, keep=args.keep))
+
+    x, y = dataset.x_train, dataset.y_train
+    streamed = " (streamed from disk)" if isinstance(x, BatchSource) else ""
+    print(
+        f"{model.name}: {model.count_params():,} parameters; data {dataset.name}: "
+        f"{len(x):,} training samples{streamed}"
+    )
+    if remaining <= 0:
+        print(f"{args.resume} has already run {model.epochs_done} of {total} epochs: nothing to do")
+    else:
+        if model.epochs_done:
+            print(f"resuming at epoch {model.epochs_done + 1} of {total}")
+        model.fit(
+            x,
+            y,
+            epochs=remaining,
+            batch_size=args.batch_size,
+            validation_split=args.validation_split,
+            verbose=0 if args.quiet else (1 if sys.stdout.isatty() else 2),
+            callbacks=callbacks,
+        )
+    seconds = time.perf_counter() - started
+    if model.history.epoch:
+        last = {k: v[-1] for k, v in model.history.history.items()}
+        print(f"epoch {model.epochs_done}: {format_logs(last)}")
+    if dataset.has_test:
+        x_test, y_test = dataset.held_out()
+        results = model.evaluate(x_test, y_test)
+        print(f"test ({len(x_test):,} held-out samples): {format_logs(results)}")
+        if "accuracy" in results:
+            print(f"held-out accuracy: {results['accuracy']:.2%}")
+    model.save(out)
+    print(f"saved {out} ({model.epochs_done} epochs, {seconds:.1f}s)")
+    if args.plot:
+        from modular_nn.plotting import plot_history
+
+        print(f"saved plot {plot_history(model.history, args.plot, title=model.name)}")
+    return 0
+
+
+def _new_model(args: argparse.Namespace) -> Model:
+    from modular_nn.model.build import build_model
+    from modular_nn.spec.loading import load_spec
+
+    spec = load_spec(Path(args.spec))
+    if args.seed is not None:
+        spec = load_spec({**spec.model_dump(mode="json"), "seed": args.seed})
+    return build_model(spec)
+
+
+def _resumed_model(args: argparse.Namespace) -> Model:
+    """The checkpoint's model; a SPEC given too must describe the same model and then
+    supplies the training settings and data."""
+    import modular_nn as mnn
+    from modular_nn.spec.loading import load_spec
+
+    if args.seed is not None:
+        raise TrainingError("--seed cannot change a resumed run: its generator state is saved")
+    model = mnn.load(args.resume)
+    if args.spec is not None:
+        spec = load_spec(Path(args.spec))
+        mine, saved = spec.model_dump(mode="json"), model.to_spec().model_dump(mode="json")
+        differ = [key for key in _SAME_MODEL if mine[key] != saved[key]]
+        if differ:
+            raise TrainingError(
+                f"{args.spec} and {args.resume} describe different models (they differ in "
+                f"{', '.join(differ)}); resume with the spec the run started from"
+            )
+        model.training_config, model.data = spec.training, spec.data
+    return model
