@@ -28,8 +28,7 @@ class SpecIssue:
     hint: str = ""
 
     def __str__(self) -> str:
-        where = self.path or "<spec>"
-        text = f"{where}: {self.message}"
+        text = f"{self.path}: {self.message}" if self.path else self.message
         return f"{text} (fix: {self.hint})" if self.hint else text
 
 
