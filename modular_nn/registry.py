@@ -329,6 +329,12 @@ class Registry:
             type_name = name or cls.type_name
             if not isinstance(type_name, str) or not type_name:
                 raise PluginError(f"{cls.__name__} has no type_name and no name was given")
+            if type_name != cls.type_name:
+                # registered under another name: a subclass carrying it, so that
+                # to_spec() writes back the name the spec used
+                cls = type(
+                    cls.__name__, (cls,), {"type_name": type_name, "__module__": cls.__module__}
+                )
             for info in staged:
                 if info.kind == kind and info.name == type_name and info.cls is not cls:
                     raise PluginError(

@@ -170,7 +170,9 @@ def test_register_under_another_name(registry):
     registry.register_plugin(
         plugin_with("register_layers", lambda r: r(Scale, name="test.alias")), provider="alias"
     )
-    assert registry.get("layers", "test.alias").cls is Scale
+    cls = registry.get("layers", "test.alias").cls
+    assert issubclass(cls, Scale) and cls.type_name == "test.alias"
+    assert Scale.type_name != "test.alias"  # the original class is left alone
 
 
 def test_unknown_lookups_suggest_close_names(registry):
