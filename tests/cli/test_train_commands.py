@@ -1,0 +1,158 @@
+"""``modular-nn train``, ``evaluate``, ``predict`` and ``inspect --plot`` through the real
+entry point, resuming a run exactly, and every user error as one clean message."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import modular_nn as mnn
+from modular_nn.data import load_builtin
+
+SPEC = {
+    "name": "moons_small",
+    "input_shape": [2],
+    "seed": 7,
+    "layers": [
+        {"type": "dense", "units": 16, "activation": "relu"},
+        {"type": "dropout", "rate": 0.1},
+        {"type": "dense", "units": 1, "activation": "sigmoid"},
+    ],
+    "loss": "binary_crossentropy",
+    "optimizer": {
+        "type": "adam",
+        "learning_rate": 0.02,
+        "schedule": {"type": "exponential", "decay_steps": 50, "decay_rate": 0.9},
+    },
+    "training": {"epochs": 4, "batch_size": 32, "validation_split": 0.2},
+    "data": "builtin:moons",
+}
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modular_nn.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def write_spec(tmp_path: Path, **changes: object) -> str:
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps({**SPEC, **changes}))
+    return str(path)
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_train_evaluate_predict_and_inspect(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    spec = write_spec(tmp_path)
+    trained = cli("train", spec, "--out", "m.h5", "--plot", "train.png", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    out = trained.stdout
+    assert "Epoch 1/4 - " in out and "Epoch 4/4 - " in out and "\r" not in out  # not a tty
+    assert "val_loss: " in out and "val_accuracy: " in out
+    assert "held-out accuracy: " in out and "saved m.h5 (4 epochs" in out
+    assert (tmp_path / "train.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    model = mnn.load(tmp_path / "m.h5")
+    assert model.epochs_done == 4 and len(model.history.history["val_loss"]) == 4
+    moons = load_builtin("moons")
+    expected = model.evaluate(moons.x_test, moons.y_test)
+    evaluated = cli("evaluate", "m.h5", "--data", "builtin:moons", "--json", cwd=tmp_path)
+    assert json.loads(evaluated.stdout) == pytest.approx(expected)
+    plain = cli("evaluate", "m.h5", cwd=tmp_path)  # the spec's data: the test split
+    assert "builtin:moons (test split, 200 samples): loss: " in plain.stdout
+    assert f"accuracy: {expected['accuracy']:.4f}" in out
+
+    np.save(tmp_path / "x.npy", moons.x_test[:7])
+    for name in ("p.npy", "p.csv"):
+        done = cli("predict", "m.h5", "--input", "x.npy", "--output", name, cwd=tmp_path)
+        assert done.returncode == 0 and "wrote 7 predictions of shape (1,)" in done.stdout
+    want = model.predict(moons.x_test[:7])
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), want)
+    csv = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1, ndmin=2)
+    np.testing.assert_allclose(csv, want, rtol=1e-6)
+    assert (tmp_path / "p.csv").read_text().startswith("output_0\n")
+
+    inspected = cli("inspect", "m.h5", "--plot", "inspect.png", cwd=tmp_path)
+    assert inspected.returncode == 0 and "saved plot inspect.png" in inspected.stdout
+    assert (tmp_path / "inspect.png").stat().st_size > 1000
+
+
+def test_resume_continues_the_run_exactly(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    assert cli("train", spec, "--out", "full.h5", "-q", cwd=tmp_path).returncode == 0
+    half = cli(
+        "train", spec, "--epochs", "2", "--out", "half.h5", "--checkpoint-every", "1",
+        "--keep", "1", cwd=tmp_path,
+    )  # fmt: skip
+    assert half.returncode == 0, half.stderr
+    assert sorted(p.name for p in tmp_path.glob("half-epoch*.h5")) == ["half-epoch0002.h5"]
+    resumed = cli("train", "--resume", "half.h5", "--out", "resumed.h5", cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resuming at epoch 3 of 4" in resumed.stdout and "Epoch 3/4" in resumed.stdout
+    full, again = mnn.load(tmp_path / "full.h5"), mnn.load(tmp_path / "resumed.h5")
+    assert again.epochs_done == 4 and again.history.epoch == [1, 2, 3, 4]
+    assert again.optimizer.iterations == full.optimizer.iterations
+    for key, value in full.get_weights().items():
+        np.testing.assert_array_equal(value, again.get_weights()[key], err_msg=key)
+    other = write_spec(tmp_path, layers=SPEC["layers"][:1] + SPEC["layers"][2:])
+    mismatch = cli("train", other, "--resume", "half.h5", cwd=tmp_path)
+    assert_clean_error(mismatch, "describe different models", "layers")
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from modular_nn.cli.main import main\n"
+        f"sys.exit(main(['train', {spec!r}, '--plot', 'p.png']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path
+    )
+    assert_clean_error(result, 'pip install "modular-nn[plot]"')
+    assert "Epoch" not in result.stdout  # refused before training, not after
+
+
+@pytest.mark.parametrize(
+    ("case", "data", "fragments"),
+    [
+        ("missing spec", None, ["spec file not found", "nope.json"]),
+        ("missing data file", "missing.csv", ["data file not found", "missing.csv"]),
+        ("wrong column count", "wide.csv", ["3 values per sample", "input_shape [2] needs 2"]),
+        ("labels do not fit", "classes.csv", ["targets must be in [0, 1]", "received values"]),
+        ("NaN in data", "nan.csv", ["line 3, column 'b'", "NaN"]),
+        ("unknown builtin", "builtin:mnist", ["unknown built-in dataset 'mnist'", "digits"]),
+        ("no data at all", "", ["no data to use", "--data"]),
+    ],
+)
+def test_user_errors_are_one_clean_message(
+    tmp_path: Path, case: str, data: str | None, fragments: list[str]
+) -> None:
+    (tmp_path / "wide.csv").write_text("a,b,c,label\n1,2,3,0\n4,5,6,1\n")
+    (tmp_path / "classes.csv").write_text("a,b,label\n1,2,0\n4,5,2\n")
+    (tmp_path / "nan.csv").write_text("a,b,label\n1,2,0\n4,nan,1\n")
+    if data is None:
+        args = ["train", "nope.json"]
+    else:
+        args = ["train", write_spec(tmp_path, data=None), *(["--data", data] if data else [])]
+    assert_clean_error(cli(*args, cwd=tmp_path), *fragments)
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = cli("--debug", "evaluate", "missing.h5", "--data", "builtin:xor", cwd=tmp_path)
+    assert result.returncode != 0 and "Traceback" in result.stderr
+    assert "CheckpointError" in result.stderr

@@ -1,0 +1,142 @@
+"""Callbacks: the hook order, early stopping (patience, best-weights restore, the spec's
+``early_stopping``), periodic checkpoints keeping the last K, and the progress output."""
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import modular_nn as mnn
+from modular_nn.model.callbacks import EarlyStopping, ModelCheckpoint, ProgressLogger
+
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]] * 8, dtype=np.float32)
+Y = np.array([0, 1, 1, 0] * 8)
+
+
+def spec(**training: Any) -> dict:
+    return {
+        "input_shape": [2],
+        "seed": 0,
+        "layers": [
+            {"type": "dense", "units": 8, "activation": "tanh"},
+            {"type": "dense", "units": 1, "activation": "sigmoid"},
+        ],
+        "loss": "binary_crossentropy",
+        "optimizer": {"type": "adam", "learning_rate": 0.05},
+        "training": {"epochs": 40, "batch_size": 8, **training},
+    }
+
+
+class Recorder(mnn.Callback):
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.weights: list[dict[str, np.ndarray]] = []
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self.calls.append(("train_begin",))
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.calls.append(("epoch_begin", epoch))
+
+    def on_train_batch_end(self, step: int, logs: Any = None) -> None:
+        self.calls.append(("batch_end", step))
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.calls.append(("epoch_end", epoch, sorted(logs)))
+        self.weights.append(self.model.get_weights())
+
+    def on_train_end(self, logs: Any = None) -> None:
+        self.calls.append(("train_end",))
+
+
+def test_hooks_are_called_in_order_with_epoch_logs() -> None:
+    model = mnn.build_model(spec())
+    recorder = Recorder()
+    model.fit(X, Y, epochs=2, batch_size=16, validation_split=0.25, callbacks=[recorder], verbose=0)
+    keys = ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert recorder.calls == [
+        ("train_begin",),
+        ("epoch_begin", 0),
+        ("batch_end", 0),
+        ("batch_end", 1),
+        ("epoch_end", 0, keys),
+        ("epoch_begin", 1),
+        ("batch_end", 0),
+        ("batch_end", 1),
+        ("epoch_end", 1, keys),
+        ("train_end",),
+    ]
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights() -> None:
+    model = mnn.build_model(spec())
+    recorder = Recorder()
+    stopper = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    # Validation labels are the opposite of the training ones: learning makes val_loss worse.
+    history = model.fit(X, Y, validation_data=(X, 1 - Y), callbacks=[stopper, recorder], verbose=0)
+    val_loss = history.history["val_loss"]
+    best = int(np.argmin(val_loss))
+    assert stopper.best_epoch == best + 1 and stopper.best == pytest.approx(val_loss[best])
+    assert len(val_loss) == best + 1 + 3 < 40 and stopper.stopped_epoch == len(val_loss)
+    assert model.epochs_done == len(val_loss)
+    for key, value in model.get_weights().items():
+        np.testing.assert_array_equal(value, recorder.weights[best][key])
+    assert model.evaluate(X, 1 - Y)["loss"] == pytest.approx(val_loss[best], rel=1e-5)
+
+
+def test_without_restore_the_last_weights_stay_and_min_delta_counts() -> None:
+    model = mnn.build_model(spec())
+    recorder = Recorder()
+    stopper = EarlyStopping(monitor="loss", patience=2, min_delta=10.0)
+    model.fit(X, Y, callbacks=[stopper, recorder], verbose=0)
+    assert model.epochs_done == 3  # no change beats min_delta after the first epoch
+    for key, value in model.get_weights().items():
+        np.testing.assert_array_equal(value, recorder.weights[-1][key])
+
+
+def test_accuracy_is_maximized_in_auto_mode() -> None:
+    stopper = EarlyStopping(monitor="val_accuracy", patience=2)
+    model = mnn.build_model(spec())
+    model.fit(X, Y, validation_data=(X, Y), callbacks=[stopper], verbose=0)
+    assert stopper.best == 1.0 and model.epochs_done == stopper.best_epoch + 2
+
+
+def test_early_stopping_declared_in_the_spec(capsys: pytest.CaptureFixture[str]) -> None:
+    early = {"monitor": "val_loss", "patience": 1, "restore_best_weights": True}
+    model = mnn.build_model(spec(early_stopping=early))
+    model.fit(X, Y, validation_data=(X, 1 - Y), verbose=2)
+    assert model.epochs_done < 40
+    assert "early stopping" in capsys.readouterr().out
+    assert model.to_spec().training.early_stopping.patience == 1
+    with pytest.raises(mnn.SpecError, match="patience"):
+        mnn.load_spec(spec(early_stopping={"patience": -1}))
+
+
+def test_a_missing_monitor_is_a_clear_error() -> None:
+    model = mnn.build_model(spec())
+    with pytest.raises(mnn.TrainingError, match="'val_loss'.*available: loss, accuracy.*valid"):
+        model.fit(X, Y, epochs=2, callbacks=[EarlyStopping()], verbose=0)
+
+
+def test_model_checkpoint_every_n_epochs_keeps_the_last_k(tmp_path: Path) -> None:
+    model = mnn.build_model(spec())
+    saver = ModelCheckpoint(tmp_path / "run-{epoch:03d}.h5", every=2, keep=2)
+    model.fit(X, Y, epochs=7, callbacks=[saver], verbose=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-004.h5", "run-006.h5"]
+    assert mnn.load(tmp_path / "run-006.h5").epochs_done == 6
+    with pytest.raises(mnn.TrainingError, match="keep"):
+        ModelCheckpoint(tmp_path / "x.h5", keep=0)
+
+
+def test_progress_bar_and_plain_lines() -> None:
+    bar, lines = io.StringIO(), io.StringIO()
+    model = mnn.build_model(spec())
+    model.fit(X, Y, epochs=2, callbacks=[ProgressLogger(1, 4, 2, stream=bar)], verbose=0)
+    model.fit(X, Y, epochs=2, callbacks=[ProgressLogger(2, 4, 4, stream=lines)], verbose=0)
+    text = bar.getvalue()
+    assert text.startswith("Epoch 1/2\n") and "\r" in text and "4/4 [" + "=" * 30 + "]" in text
+    assert "loss: " in text and "accuracy: " in text
+    out = lines.getvalue().splitlines()
+    assert len(out) == 2 and out[0].startswith("Epoch 3/4 - ") and "\r" not in lines.getvalue()
