@@ -121,9 +121,9 @@ def run(args: argparse.Namespace) -> int:
             callbacks=callbacks,
         )
     seconds = time.perf_counter() - started
-    if model.history.epoch:
+    if args.quiet and model.history.epoch:
         last = {k: v[-1] for k, v in model.history.history.items()}
-        print(f"epoch {model.epochs_done}: {format_logs(last)}")
+        print(f"last epoch ({model.history.epoch[-1]}): {format_logs(last)}")
     if dataset.has_test:
         x_test, y_test = dataset.held_out()
         results = model.evaluate(x_test, y_test)
