@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     total = args.epochs or model.training_config.epochs
     remaining = total - model.epochs_done
     out = Path(args.out or args.resume or Path(args.spec).with_suffix(".h5").name)
+    for target in (out, Path(args.plot) if args.plot else None):
+        if target is not None:  # fail now, not after training, if a folder cannot be made
+            _make_parent(target)
     callbacks = []
     if args.checkpoint_every:
         pattern = out.with_name(
@@ -169,3 +172,10 @@ def _resumed_model(args: argparse.Namespace) -> Model:
             )
         model.training_config, model.data = spec.training, spec.data
     return model
+
+
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrainingError(f"cannot create the folder of {str(path)!r}: {exc}") from None

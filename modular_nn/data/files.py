@@ -207,7 +207,7 @@ def read_csv(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Features (float32) and labels (int64 when all whole, else float32) of a CSV file."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [(i, row) for i, row in enumerate(csv.reader(f), start=1) if row]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"cannot read {str(path)!r} as CSV: {exc}") from None

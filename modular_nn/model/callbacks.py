@@ -184,7 +184,9 @@ class EarlyStopping(Callback):
     ``stopped_epoch`` (1-based, None when the run was not cut short).
     """
 
-    def __init__(self, *, verbose: bool = False, stream: TextIO | None = None, **options: Any):
+    def __init__(
+        self, *, verbose: bool = False, stream: TextIO | None = None, **options: Any
+    ) -> None:
         self.config = EarlyStoppingConfig.model_validate(options)
         self.verbose, self.stream = verbose, stream
         maximize = self.config.mode == "max" or (
