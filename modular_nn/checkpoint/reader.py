@@ -61,14 +61,20 @@ def reading(label: str) -> Iterator[None]:
     except CheckpointError:
         raise
     except (RuntimeError, OSError, SystemError) as exc:  # HDF5 library errors
-        raise CheckpointError(
-            f"cannot read checkpoint {label}: its HDF5 structure is damaged "
-            f"({type(exc).__name__}: {exc}); the file is corrupted"
-        ) from exc
+        raise _damaged(label, exc) from exc
     except Exception as exc:  # noqa: BLE001 - h5py/numpy errors on foreign input
+        if isinstance(exc, KeyError) and "Unable to" in str(exc):
+            raise _damaged(label, exc) from exc  # h5py: HDF5 cannot decode an object header
         raise CheckpointError(
             f"cannot read checkpoint {label}: unexpected {type(exc).__name__}: {exc}"
         ) from exc
+
+
+def _damaged(label: str, exc: BaseException) -> CheckpointError:
+    return CheckpointError(
+        f"cannot read checkpoint {label}: its HDF5 structure is damaged "
+        f"({type(exc).__name__}: {exc}); the file is corrupted"
+    )
 
 
 @contextmanager
@@ -86,7 +92,7 @@ def open_checkpoint(
     label = repr(target)
     with reading(label):
         size = _check_file(target, label)
-        file = _open_hdf5(target, label)
+        file = _open_hdf5(target, label, size)
         try:
             reader = CheckpointReader(file, label, size)
             reader.check_header(kinds)
@@ -114,6 +120,11 @@ def _check_file(target: str, label: str) -> int:
             head = handle.read(len(HDF5_SIGNATURE))
     except OSError as exc:
         raise CheckpointError(f"cannot read checkpoint {label}: {exc.strerror}") from None
+    if len(head) < len(HDF5_SIGNATURE) and HDF5_SIGNATURE.startswith(head):
+        raise CheckpointError(
+            f"cannot read checkpoint {label}: the file is truncated: it has {len(head)} "
+            "bytes, the start of an HDF5 signature and nothing more"
+        )
     if head != HDF5_SIGNATURE and not h5py.is_hdf5(target):
         raise CheckpointError(
             f"cannot read checkpoint {label}: not an HDF5 file (no HDF5 signature; "
@@ -122,13 +133,28 @@ def _check_file(target: str, label: str) -> int:
     return int(info.st_size)
 
 
-def _open_hdf5(target: str, label: str) -> h5py.File:
+#: An HDF5 file's signature, superblock and root group entry take at least this many bytes.
+MIN_HDF5_BYTES = 96
+
+
+def _open_hdf5(target: str, label: str, size: int) -> h5py.File:
     try:
         return h5py.File(target, "r")
     except OSError as exc:
         text = str(exc)
+        if size < MIN_HDF5_BYTES:  # HDF5 itself blames whichever header field it reached
+            raise CheckpointError(
+                f"cannot read checkpoint {label}: the file is truncated: it has {size} bytes, "
+                f"fewer than the {MIN_HDF5_BYTES} of an HDF5 file header (an interrupted "
+                "copy or download?)"
+            ) from None
         if "truncated" in text:
             sizes = re.search(r"\beof = (\d+).*stored_eof = (\d+)", text)
+            if sizes and int(sizes.group(2)) > 2**48:  # 256 TiB: a damaged header, not a cut
+                raise CheckpointError(
+                    f"cannot read checkpoint {label}: its header is corrupted (it claims "
+                    f"{int(sizes.group(2)):,} bytes for a file of {size:,})"
+                ) from None
             detail = (
                 f": it has {sizes.group(1)} bytes but its header says {sizes.group(2)}"
                 if sizes
@@ -141,7 +167,8 @@ def _open_hdf5(target: str, label: str) -> h5py.File:
         if "signature" in text:
             raise CheckpointError(f"cannot read checkpoint {label}: not an HDF5 file") from None
         raise CheckpointError(
-            f"cannot read checkpoint {label}: HDF5 cannot open it ({text})"
+            f"cannot read checkpoint {label}: HDF5 cannot open it ({text}); its header is "
+            "corrupted or it was not written by HDF5"
         ) from None
 
 
@@ -302,7 +329,12 @@ class CheckpointReader:
     # ----- datasets ---------------------------------------------------------------------
     def check(self, dataset: h5py.Dataset, kind: str, shape: Shape | None = None) -> None:
         """Dtype, claimed size and (when given) shape, checked without reading any data."""
-        dtype = dataset.dtype
+        try:
+            dtype = dataset.dtype
+        except (ValueError, TypeError) as exc:  # a datatype numpy cannot represent
+            raise self.error(
+                f"dataset {dataset.name} has a damaged or unsupported datatype ({exc})"
+            ) from None
         ok = {
             "float": dtype.kind == "f" and dtype.itemsize in (2, 4, 8),
             "int": dtype.kind in "iu" and dtype.itemsize <= 8,

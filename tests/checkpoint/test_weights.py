@@ -1,11 +1,11 @@
-"""save_weights / load_weights: the strict report, partial loads, dtype casts, all-or-nothing."""
+"""save_weights / load_weights: the strict report, partial loads, dtype casts (all-or-nothing
+loading of damaged files is checked for every file of test_damaged_corpus.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 import pytest
 
@@ -93,22 +93,6 @@ def test_non_strict_load_loads_what_matches(tiny_spec: Any, tmp_path: Path) -> N
     assert report.loaded == ["dense_2/bias"]
     np.testing.assert_array_equal(other.params["dense_2/bias"], saved.params["dense_2/bias"])
     np.testing.assert_array_equal(other.params["dense_1/kernel"], before["dense_1/kernel"])
-
-
-def test_a_damaged_file_changes_nothing(trained: mnn.Model, tiny_spec: Any, tmp_path: Path) -> None:
-    path = tmp_path / "w.h5"
-    trained.save_weights(path)
-    with h5py.File(path, "r") as file:  # the last array the load reads
-        offset = file["weights/batch_norm_1/moving_variance"].id.get_chunk_info(0).byte_offset
-    damaged = bytearray(path.read_bytes())
-    damaged[offset] ^= 0xFF
-    path.write_bytes(bytes(damaged))
-    other = _other(tiny_spec)
-    before = other.get_weights()
-    for strict in (True, False):
-        with pytest.raises(CheckpointError, match="moving_variance"):
-            other.load_weights(path, strict=strict)
-    _assert_weights_equal(other.get_weights(), before)
 
 
 @pytest.mark.parametrize(("saved", "target"), [("float64", "float32"), ("float32", "float64")])
