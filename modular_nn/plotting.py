@@ -77,7 +77,7 @@ def checkpoint_history(path: str | os.PathLike[str]) -> History:
     """The training history stored in a model checkpoint, read without rebuilding the model."""
     from modular_nn.checkpoint.format import KIND_MODEL
     from modular_nn.checkpoint.reader import open_checkpoint
-    from modular_nn.checkpoint.state import _history
+    from modular_nn.checkpoint.state import read_history
 
     with open_checkpoint(path, kinds=(KIND_MODEL,)) as reader:
-        return _history(reader)
+        return read_history(reader)

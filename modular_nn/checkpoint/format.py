@@ -58,6 +58,7 @@ RNG_STATE = "training/rng_state"
 HISTORY = "training/history"
 HISTORY_EPOCH = "training/history/epoch"
 HISTORY_METRICS = "training/history/metrics"
+HISTORY_KEYS = "training/history/keys"  # JSON list: the metric order as logged
 
 #: JSON text datasets larger than this are refused before reading.
 MAX_TEXT_BYTES = 64 * 2**20

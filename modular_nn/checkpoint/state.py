@@ -24,6 +24,7 @@ from modular_nn.checkpoint.format import (
     GLOBAL_STEP,
     HISTORY,
     HISTORY_EPOCH,
+    HISTORY_KEYS,
     HISTORY_METRICS,
     OPTIMIZER,
     OPTIMIZER_ITERATIONS,
@@ -103,6 +104,7 @@ def write_training(file: h5py.File, model: Model) -> None:
     write_text(file, RNG_STATE, json.dumps(model.rng.bit_generator.state))
     file.create_group(HISTORY)
     write_array(file, HISTORY_EPOCH, np.asarray(model.history.epoch, dtype=np.int64))
+    write_text(file, HISTORY_KEYS, json.dumps(list(model.history.history)))
     metrics = file.create_group(HISTORY_METRICS)
     for key, values in model.history.history.items():
         problem = link_name_problem(key)
@@ -117,7 +119,7 @@ def read_training(reader: CheckpointReader, model: Model) -> Apply:
     epochs_done = reader.read_int(EPOCHS_DONE)
     global_step = reader.read_int(GLOBAL_STEP)
     rng_state = _rng_state(reader, model.rng)
-    history = _history(reader)
+    history = read_history(reader)
 
     def apply() -> None:
         model.epochs_done = epochs_done
@@ -145,7 +147,8 @@ def _rng_state(reader: CheckpointReader, rng: np.random.Generator) -> dict[str, 
     return state
 
 
-def _history(reader: CheckpointReader) -> History:
+def read_history(reader: CheckpointReader) -> History:
+    """The training history under ``/training/history``, metrics in their logged order."""
     reader.group(HISTORY)
     epochs = reader.read_array(reader.dataset(HISTORY_EPOCH), "int")
     if epochs.ndim != 1:
@@ -157,4 +160,8 @@ def _history(reader: CheckpointReader) -> History:
         if values.ndim != 1:
             raise reader.error(f"{dataset.name} must be one-dimensional, has shape {values.shape}")
         history.history[key] = [float(v) for v in values]
+    if reader.has(HISTORY_KEYS):  # restore the logged order (HDF5 lists names sorted)
+        order = reader.read_json(HISTORY_KEYS)
+        if isinstance(order, list) and sorted(map(str, order)) == sorted(history.history):
+            history.history = {key: history.history[key] for key in order}
     return history
