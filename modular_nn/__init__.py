@@ -25,7 +25,7 @@ from modular_nn.errors import (
 )
 from modular_nn.hookspecs import hookimpl
 from modular_nn.model.build import build_model
-from modular_nn.model.callbacks import Callback
+from modular_nn.model.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from modular_nn.model.history import History
 from modular_nn.model.model import Model
 from modular_nn.registry import available, get_registry
@@ -49,12 +49,14 @@ __all__ = [
     "CheckpointError",
     "ComponentConfig",
     "DataError",
+    "EarlyStopping",
     "History",
     "Initializer",
     "InitializerRef",
     "Layer",
     "Loss",
     "Model",
+    "ModelCheckpoint",
     "ModelSpec",
     "ModularNNError",
     "Optimizer",
