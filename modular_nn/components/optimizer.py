@@ -88,7 +88,7 @@ class Optimizer(Component):
 
         Returns the norm before clipping; a non-finite norm leaves them as they are.
         """
-        norm = math.sqrt(sum(float(np.vdot(g, g)) for _, _, g in self._bound))
+        norm = math.sqrt(sum(_squared_norm(g) for _, _, g in self._bound))
         if math.isfinite(norm) and norm > clipnorm:
             scale = clipnorm / norm
             for _, _, grad in self._bound:
@@ -119,3 +119,12 @@ class Optimizer(Component):
                     mine[slot][...] = value
                 else:
                     mine[slot] = np.array(value)
+
+
+def _squared_norm(grad: np.ndarray) -> float:
+    """sum(g^2), in the gradient's dtype; redone in float64 when float32 overflows."""
+    value = float(np.vdot(grad, grad))
+    if math.isinf(value) and grad.dtype != np.float64:
+        as64 = grad.astype(np.float64).ravel()
+        value = float(np.dot(as64, as64))
+    return value
