@@ -1,4 +1,5 @@
-"""Shared fixtures: a small trained model with dropout and batch norm, and its checkpoint."""
+"""Shared fixtures: a small trained model with dropout and batch norm, its checkpoint, and a
+comparison of two models' whole training state."""
 
 from __future__ import annotations
 
@@ -59,3 +60,28 @@ def checkpoint(trained: mnn.Model, tmp_path: Path) -> Path:
     path = tmp_path / "run.h5"
     trained.save(path)
     return path
+
+
+def _same_state(model: mnn.Model, other: mnn.Model) -> bool:
+    weights, expected = model.get_weights(), other.get_weights()
+    slots, other_slots = model.optimizer.state_dict(), other.optimizer.state_dict()
+    return (
+        weights.keys() == expected.keys()
+        and all(np.array_equal(weights[k], expected[k]) for k in expected)
+        and slots["iterations"] == other_slots["iterations"]
+        and slots["slots"].keys() == other_slots["slots"].keys()
+        and all(
+            np.array_equal(slots["slots"][p][s], other_slots["slots"][p][s])
+            for p in other_slots["slots"]
+            for s in other_slots["slots"][p]
+        )
+        and (model.epochs_done, model.global_step) == (other.epochs_done, other.global_step)
+        and model.history.history == other.history.history
+        and model.rng.bit_generator.state == other.rng.bit_generator.state
+    )
+
+
+@pytest.fixture
+def same_state() -> Callable[[mnn.Model, mnn.Model], bool]:
+    """``same_state(a, b)``: weights, optimizer state, step counts, history and generator equal."""
+    return _same_state

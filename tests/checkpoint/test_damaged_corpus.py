@@ -84,6 +84,7 @@ class Env:
     target: mnn.Model  #: an existing model (other seed) that load_weights loads into
     beside: Path  #: a sibling directory: other.h5 (a good copy), trap.h5 (a FIFO), raw.bin
     layout: dict[str, Any]  #: object header addresses and dataset data extents of the good file
+    same_state: Callable[[mnn.Model, mnn.Model], bool]
 
     @property
     def path(self) -> Path:
@@ -851,24 +852,6 @@ def watching_fifo(fifo: Path) -> Iterator[list[str]]:
         thread.join()
 
 
-def same_state(model: mnn.Model, good: mnn.Model) -> bool:
-    weights, expected = model.get_weights(), good.get_weights()
-    slots, good_slots = model.optimizer.state_dict(), good.optimizer.state_dict()
-    return (
-        weights.keys() == expected.keys()
-        and all(np.array_equal(weights[k], expected[k]) for k in expected)
-        and slots["iterations"] == good_slots["iterations"]
-        and all(
-            np.array_equal(slots["slots"][p][s], good_slots["slots"][p][s])
-            for p in good_slots["slots"]
-            for s in good_slots["slots"][p]
-        )
-        and (model.epochs_done, model.global_step) == (good.epochs_done, good.global_step)
-        and model.history.history == good.history.history
-        and model.rng.bit_generator.state == good.rng.bit_generator.state
-    )
-
-
 def problems_with(case: Case, env: Env) -> tuple[list[str], bool]:
     """What is wrong with how ``case`` is answered (nothing when all three properties hold),
     and whether the file loaded."""
@@ -896,7 +879,7 @@ def problems_with(case: Case, env: Env) -> tuple[list[str], bool]:
         loads = True
         if not case.may_load:
             problems.append("mnn.load succeeded")
-        elif not same_state(loaded, env.good_model):
+        elif not env.same_state(loaded, env.good_model):
             problems.append("mnn.load succeeded with a model that differs from the good one")
     if not (loads and case.may_load):  # an intact file loads whole into any model
         problems += load_weights_problems(env)
@@ -929,7 +912,9 @@ def load_weights_problems(env: Env) -> list[str]:
 
 
 @pytest.fixture
-def env(checkpoint: Path, trained: mnn.Model, tiny_spec: Any, tmp_path: Path) -> Env:
+def env(
+    checkpoint: Path, trained: mnn.Model, tiny_spec: Any, same_state: Any, tmp_path: Path
+) -> Env:
     beside = tmp_path / "beside"
     beside.mkdir()
     (tmp_path / "case").mkdir()
@@ -937,7 +922,8 @@ def env(checkpoint: Path, trained: mnn.Model, tiny_spec: Any, tmp_path: Path) ->
     (beside / "raw.bin").write_bytes(bytes(96))
     os.mkfifo(beside / "trap.h5")
     target = mnn.build_model(tiny_spec(seed=99))
-    return Env(tmp_path, checkpoint.read_bytes(), trained, target, beside, file_layout(checkpoint))
+    good = checkpoint.read_bytes()
+    return Env(tmp_path, good, trained, target, beside, file_layout(checkpoint), same_state)
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
