@@ -13,12 +13,15 @@ from modular_nn.layers.windows import crop, pad
 def first_max(views: Sequence[np.ndarray], track: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Elementwise maximum of ``views`` and, if ``track``, the index of the first view reaching it.
 
-    Strict comparisons keep the earliest index on ties, as PyTorch does.
+    Strict comparisons keep the earliest index on ties, as PyTorch does. With two
+    views the index is boolean (True for the second), which compares as 0 and 1.
     """
     if len(views) == 1:
         return views[0].copy(), (np.zeros(views[0].shape, dtype=np.uint8) if track else None)
     best = np.maximum(views[0], views[1])
-    index = (views[1] > views[0]).astype(np.uint8) if track else None
+    index = (views[1] > views[0]) if track else None
+    if index is not None and len(views) > 2:
+        index = index.astype(np.uint8)
     for k, view in enumerate(views[2:], start=2):
         if index is not None:
             np.copyto(index, k, where=view > best)
