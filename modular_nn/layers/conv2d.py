@@ -23,6 +23,9 @@ from modular_nn.layers.windows import (
     window_geometry,
 )
 
+#: Largest im2col matrix (elements) built at once outside training; larger batches are chunked.
+EVAL_COLS_LIMIT = 1 << 24
+
 
 class Conv2D(KernelLayer):
     """2-D convolution (cross-correlation, as in Keras and PyTorch) over NHWC images.
@@ -101,9 +104,17 @@ class Conv2D(KernelLayer):
         window = self.window
         n = x.shape[0]
         oh, ow = window.output
-        kernel = self.params["kernel"]
-        cols = im2col(pad(x, window), window)  # (n * oh * ow, kh * kw * in)
-        z = cols @ kernel.reshape(cols.shape[1], -1)
+        kernel = self.params["kernel"].reshape(-1, self.config.filters)
+        per_sample = oh * ow * kernel.shape[0]  # im2col elements per sample
+        if training or n * per_sample <= EVAL_COLS_LIMIT:
+            cols = im2col(pad(x, window), window)  # (n * oh * ow, kh * kw * in)
+            z = cols @ kernel
+        else:  # inference on a large batch: bound the im2col matrix, chunk by chunk
+            step = max(1, EVAL_COLS_LIMIT // per_sample)
+            cols = None
+            z = np.concatenate(
+                [im2col(pad(x[i : i + step], window), window) @ kernel for i in range(0, n, step)]
+            )
         if self.config.use_bias:
             z += self.params["bias"]
         z = z.reshape(n, oh, ow, -1)

@@ -160,3 +160,15 @@ def test_matches_pytorch_same_padding_in_float32() -> None:
         conv.bias.zero_()
     yt = torch.relu(conv(torch.tensor(x.transpose(0, 3, 1, 2))))
     np.testing.assert_allclose(y, yt.detach().numpy().transpose(0, 2, 3, 1), atol=1e-5)
+
+
+def test_large_inference_batches_are_chunked_with_the_same_result(monkeypatch) -> None:
+    import modular_nn.layers.conv2d as conv_module
+
+    layer = Conv2D(filters=3, kernel_size=3, strides=2, padding="same", activation="tanh")
+    layer.build((7, 7, 2), np.random.default_rng(0), np.float64)
+    x = np.random.default_rng(1).standard_normal((10, 7, 7, 2))
+    whole = layer.forward(x, False)
+    monkeypatch.setattr(conv_module, "EVAL_COLS_LIMIT", 200)  # about one sample per chunk
+    np.testing.assert_allclose(layer.forward(x, False), whole, rtol=1e-14)
+    assert_gradients_close(check_layer_gradients(layer, (7, 7, 2), training=False))
