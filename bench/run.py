@@ -39,6 +39,7 @@ import baselines as bl  # noqa: E402 - bench/ is a folder of scripts, not a pack
 
 IMPLS = ("modular_nn", "numpy", "seed", "torch", "jax")
 BASELINES = IMPLS[1:]
+PARTS = ("mlp", "predict", "cnn", "memory", "import")
 
 
 @dataclass
@@ -55,12 +56,13 @@ class Settings:
     memory_batch: int = 512
     import_runs: int = 5
     baselines: tuple[str, ...] = BASELINES
+    parts: tuple[str, ...] = PARTS
 
     @classmethod
-    def quick(cls, baselines: tuple[str, ...]) -> Settings:
+    def quick(cls, **options: Any) -> Settings:
         return cls(
             mlp_samples=512, cnn_samples=64, predict_samples=1024, repeats=1,
-            gemm_size=128, memory_samples=1024, import_runs=1, baselines=baselines,
+            gemm_size=128, memory_samples=1024, import_runs=1, **options,
         )  # fmt: skip
 
 
@@ -213,13 +215,18 @@ class Bench:
         made = {name: self._make(name, f) for name, f in factories.items()}
         return {name: t for name, t in made.items() if t is not None}
 
-    def mlp(self) -> None:
-        s = self.s
+    def mlp_data(self) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
         spec = bl.load_spec("mlp")
         sizes = bl.dense_sizes(spec)
         rng = np.random.default_rng(1)
-        x = rng.random((s.mlp_samples, sizes[0]), dtype=np.float32)
-        y = rng.integers(0, sizes[-1], s.mlp_samples)
+        x = rng.random((self.s.mlp_samples, sizes[0]), dtype=np.float32)
+        y = rng.integers(0, sizes[-1], self.s.mlp_samples)
+        return spec, x, y
+
+    def mlp(self) -> None:
+        s = self.s
+        spec, x, y = self.mlp_data()
+        sizes = bl.dense_sizes(spec)
         flops = mlp_flops_per_sample(sizes)
         self.extra["mlp_mflop_per_sample"] = flops / 1e6
         for batch in s.mlp_batches:
@@ -245,8 +252,12 @@ class Bench:
         row.notes.append("categorical CE with one-hot targets; baselines from the sparse row")
         self.rows.append(row)
 
+    def predict(self) -> None:
+        s = self.s
+        spec, x, y = self.mlp_data()
         self.log("MLP predict ...")
-        xp = rng.random((s.predict_samples, sizes[0]), dtype=np.float32)
+        rng = np.random.default_rng(3)
+        xp = rng.random((s.predict_samples, x.shape[1]), dtype=np.float32)
         trainers = self._trainers(_mlp_factories(spec, x, y, 32))
         pb = s.predict_batch
         runners = {name: (lambda t=t: t.predict(xp, pb)) for name, t in trainers.items()}
@@ -356,10 +367,9 @@ class Bench:
         except ImportError:
             pass
         self.gemm()
-        self.mlp()
-        self.cnn()
-        self.memory()
-        self.import_time()
+        for part in PARTS:
+            if part in self.s.parts:
+                getattr(self, part if part != "import" else "import_time")()
         self.gemm_after = gemm_gflops(self.s.gemm_size, self.s.repeats)
         self.extra["gemm_gflops_after"] = self.gemm_after
         env["loadavg_end"] = _loadavg()
@@ -523,6 +533,16 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _choice(
+    parser: argparse.ArgumentParser, what: str, text: str, allowed: tuple[str, ...]
+) -> tuple[str, ...]:
+    chosen = tuple(item.strip() for item in text.split(",") if item.strip())
+    unknown = sorted(set(chosen) - set(allowed))
+    if unknown:
+        parser.error(f"unknown {what}(s): {', '.join(unknown)}; expected some of {allowed}")
+    return chosen
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -533,12 +553,14 @@ def main(argv: list[str] | None = None) -> int:
         default=",".join(BASELINES),
         help=f"comma-separated subset of {','.join(BASELINES)}",
     )
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
+    )
     args = parser.parse_args(argv)
-    chosen = tuple(b.strip() for b in args.baselines.split(",") if b.strip())
-    unknown = set(chosen) - set(BASELINES)
-    if unknown:
-        parser.error(f"unknown baseline(s): {', '.join(sorted(unknown))}")
-    settings = Settings.quick(chosen) if args.quick else Settings(baselines=chosen)
+    chosen = _choice(parser, "baseline", args.baselines, BASELINES)
+    parts = _choice(parser, "part", args.only, PARTS)
+    options = {"baselines": chosen, "parts": parts}
+    settings = Settings.quick(**options) if args.quick else Settings(**options)
     if args.repeats:
         settings.repeats = args.repeats
     bench = Bench(settings, log=lambda m: print(m, file=sys.stderr, flush=True))

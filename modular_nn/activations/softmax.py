@@ -11,8 +11,10 @@ from modular_nn.components.component import ComponentConfig
 
 def stable_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Softmax with the max subtracted first, so e^x never overflows."""
-    shifted = x - x.max(axis=axis, keepdims=True)
-    e = np.exp(shifted)
+    x = np.asarray(x)
+    dtype = x.dtype if x.dtype.kind == "f" else np.float64  # integers give float64, as np.exp
+    e = np.subtract(x, x.max(axis=axis, keepdims=True), dtype=dtype)
+    np.exp(e, out=e)  # in place: one array for the whole computation
     e /= e.sum(axis=axis, keepdims=True)
     return e
 

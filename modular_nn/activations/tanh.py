@@ -21,4 +21,7 @@ class Tanh(Activation):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # d tanh / dx = 1 - tanh^2
-        return grad_out * (1 - self.y * self.y)
+        grad = np.square(self.y)
+        np.subtract(1, grad, out=grad)
+        grad *= grad_out
+        return grad

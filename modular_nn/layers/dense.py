@@ -92,7 +92,7 @@ class Dense(Layer):
             dz2 = dz
         np.matmul(x.T, dz2, out=self.grads["kernel"])
         if self.config.use_bias:
-            np.sum(dz2, axis=0, out=self.grads["bias"])
+            dz2.sum(axis=0, out=self.grads["bias"])
         if not self.needs_input_grad:
             return None  # type: ignore[return-value]  # nothing upstream is trainable
         return dz @ self.params["kernel"].T

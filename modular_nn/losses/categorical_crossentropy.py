@@ -13,9 +13,16 @@ from modular_nn.errors import DataError, ShapeError
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
-    """log softmax(z) along the last axis, via the log-sum-exp shift."""
-    shifted = z - z.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    """log softmax(z) along the last axis, via the log-sum-exp shift.
+
+    log softmax(z)_i = (z_i - m) - log sum_j e^(z_j - m), m = max_j z_j, so no
+    e^z overflows; integer inputs give float64.
+    """
+    z = np.asarray(z)
+    dtype = z.dtype if z.dtype.kind == "f" else np.float64
+    shifted = np.subtract(z, z.max(axis=-1, keepdims=True), dtype=dtype)
+    shifted -= np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return shifted
 
 
 def check_class_axis(loss: Loss, output_shape: Shape) -> None:
@@ -99,4 +106,6 @@ class CategoricalCrossentropy(Loss):
     def backward_logits(self) -> np.ndarray:
         # softmax and CE together: dL/dz = (p - y) / batch (targets sum to 1)
         y = self.y_true
-        return (self.p - y) / (y.size // y.shape[-1])
+        grad = np.subtract(self.p, y)
+        grad *= 1 / (y.size // y.shape[-1])  # a Python float: grad keeps its dtype
+        return grad

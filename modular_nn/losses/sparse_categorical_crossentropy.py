@@ -73,12 +73,14 @@ class SparseCategoricalCrossentropy(Loss):
         return onehot
 
     def _nll(self, log_p: np.ndarray, labels: np.ndarray) -> float:
+        # -(1 - s) mean log p[label] - s mean_c log p[c]
         s = self.config.label_smoothing
-        picked = np.take_along_axis(log_p, labels[..., None], axis=-1)
-        loss = -picked.mean() * (1 - s)
+        rows = log_p.reshape(-1, log_p.shape[-1])
+        picked = rows[np.arange(rows.shape[0]), labels.reshape(-1)]  # one per row
+        loss = -float(picked.mean()) * (1 - s)
         if s:
-            loss -= s * log_p.mean(axis=-1).mean()
-        return float(loss)
+            loss -= s * float(rows.mean())  # every row has the same number of classes
+        return loss
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         self.labels = y_true
@@ -109,5 +111,5 @@ class SparseCategoricalCrossentropy(Loss):
         grad = p.copy()
         rows = grad.reshape(-1, p.shape[-1])
         rows[np.arange(labels.size), labels.ravel()] -= 1  # one label per row: no collisions
-        grad /= labels.size
+        grad *= 1 / labels.size  # a Python float: grad keeps its dtype
         return grad
