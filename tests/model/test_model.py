@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import modular_nn as mnn
+from modular_nn.data import builtin
 from modular_nn.layers.dense import Dense
 
 XOR_X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
@@ -36,18 +37,8 @@ def test_seed_xor_reaches_full_accuracy() -> None:
     np.testing.assert_array_equal(model.predict(XOR_X) > 0.5, XOR_Y == 1)
 
 
-def make_moons(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    t = rng.uniform(0, np.pi, n)
-    upper = rng.random(n) < 0.5
-    x = np.where(upper, np.cos(t), 1 - np.cos(t))
-    y = np.where(upper, np.sin(t), 0.5 - np.sin(t))
-    points = np.stack([x, y], axis=1) + rng.normal(0, noise, (n, 2))
-    return points, (~upper).astype(int)[:, None]
-
-
 def test_moons_with_batch_norm_and_dropout_exceed_95_percent() -> None:
-    x, y = make_moons(1200, 0.1, seed=0)
+    moons = builtin.moons(n=1200, noise=0.1, seed=0)
     spec = {
         "input_shape": [2],
         "seed": 1,
@@ -62,8 +53,8 @@ def test_moons_with_batch_norm_and_dropout_exceed_95_percent() -> None:
         "optimizer": {"type": "adam", "learning_rate": 0.01},
     }
     model = mnn.build_model(spec)
-    model.fit(x[:1000], y[:1000], epochs=30, batch_size=32, verbose=0)
-    assert model.evaluate(x[1000:], y[1000:])["accuracy"] > 0.95
+    model.fit(moons.x_train, moons.y_train, epochs=30, batch_size=32, verbose=0)
+    assert model.evaluate(moons.x_test, moons.y_test)["accuracy"] > 0.95
 
 
 def test_same_seed_gives_identical_weights_and_different_seed_does_not() -> None:
