@@ -101,7 +101,13 @@ class CategoricalCrossentropy(Loss):
     def forward_logits(self, logits: np.ndarray, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         y = self.y_true = self._smooth(y_true)
         self.p = y_pred
-        return float(-np.sum(y * log_softmax(logits)) / (y.size // y.shape[-1]))
+        # log p read from p = softmax(logits) itself: exact to p's rounding while every p is
+        # a normal float (log p > -87 in float32); otherwise the log-softmax of the logits
+        if y_pred.size and y_pred.min() >= np.finfo(y_pred.dtype).tiny:
+            log_p = np.log(y_pred)
+        else:
+            log_p = log_softmax(logits)
+        return float(-np.sum(y * log_p) / (y.size // y.shape[-1]))
 
     def backward_logits(self) -> np.ndarray:
         # softmax and CE together: dL/dz = (p - y) / batch (targets sum to 1)

@@ -13,6 +13,12 @@ from modular_nn.errors import DataError
 from modular_nn.losses.categorical_crossentropy import check_class_axis, log_softmax
 
 
+def pick(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``values[..., label]`` for each label: one value per row, as a flat array."""
+    rows = values.reshape(-1, values.shape[-1])
+    return rows[np.arange(rows.shape[0]), labels.reshape(-1)]
+
+
 class SparseCategoricalCrossentropy(Loss):
     """L = -mean over samples of log p[label], with integer labels in [0, classes).
 
@@ -75,11 +81,9 @@ class SparseCategoricalCrossentropy(Loss):
     def _nll(self, log_p: np.ndarray, labels: np.ndarray) -> float:
         # -(1 - s) mean log p[label] - s mean_c log p[c]
         s = self.config.label_smoothing
-        rows = log_p.reshape(-1, log_p.shape[-1])
-        picked = rows[np.arange(rows.shape[0]), labels.reshape(-1)]  # one per row
-        loss = -float(picked.mean()) * (1 - s)
+        loss = -float(pick(log_p, labels).mean()) * (1 - s)
         if s:
-            loss -= s * float(rows.mean())  # every row has the same number of classes
+            loss -= s * float(log_p.mean())  # every row has the same number of classes
         return loss
 
     def forward(self, y_pred: np.ndarray, y_true: np.ndarray) -> float:
@@ -101,6 +105,13 @@ class SparseCategoricalCrossentropy(Loss):
 
     def forward_logits(self, logits: np.ndarray, y_pred: np.ndarray, y_true: np.ndarray) -> float:
         self.labels, self.p = y_true, y_pred
+        if not self.config.label_smoothing:
+            # -mean log p[label] read from p = softmax(logits) itself: exact to p's rounding
+            # while every p[label] is a normal float (log p > -87 in float32); otherwise
+            # the log-softmax of the logits below
+            picked = pick(y_pred, y_true)
+            if picked.size and picked.min() >= np.finfo(picked.dtype).tiny:
+                return -float(np.log(picked).mean())
         return self._nll(log_softmax(logits), y_true)
 
     def backward_logits(self) -> np.ndarray:
