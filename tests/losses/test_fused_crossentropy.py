@@ -1,4 +1,4 @@
-"""The fused softmax + cross-entropy value: read from the softmax output, exact when it underflows."""
+"""The fused softmax + cross-entropy value: from the softmax output, exact on underflow."""
 
 from __future__ import annotations
 
