@@ -28,15 +28,14 @@ class ELU(Activation):
     def forward(self, x: np.ndarray) -> np.ndarray:
         alpha = self.config.alpha
         self.positive = x > 0
-        # expm1 of min(x, 0): accurate near 0 and never overflows for large x
-        self.y = np.where(self.positive, x, alpha * np.expm1(np.minimum(x, 0))).astype(
-            x.dtype, copy=False
-        )
-        return self.y
+        # alpha (e^x - 1) on min(x, 0): exact near 0, never overflowing, 0 where x > 0
+        self.negative_part = alpha * np.expm1(np.minimum(x, 0))
+        return np.maximum(x, 0) + self.negative_part
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        # f'(x) = 1 for x > 0, f(x) + alpha otherwise
-        slope = np.where(self.positive, 1, self.y + self.config.alpha).astype(
-            grad_out.dtype, copy=False
-        )
+        # f'(x) = 1 for x > 0, alpha e^x = alpha (e^x - 1) + alpha otherwise
+        # (by arithmetic on the mask: np.where is much slower)
+        alpha = self.config.alpha
+        slope = self.negative_part + alpha
+        slope += self.positive * np.asarray(1 - alpha, dtype=slope.dtype)
         return grad_out * slope

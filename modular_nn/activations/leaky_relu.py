@@ -33,7 +33,9 @@ class LeakyReLU(Activation):
         )
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self.slope = np.where(x >= 0, 1, self.config.negative_slope).astype(x.dtype, copy=False)
+        # slope = 1 + (negative_slope - 1) [x < 0], by arithmetic (np.where is much slower)
+        self.slope = (x < 0) * np.asarray(self.config.negative_slope - 1, dtype=x.dtype)
+        self.slope += 1
         return x * self.slope
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:

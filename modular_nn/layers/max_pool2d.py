@@ -23,8 +23,10 @@ def first_max(views: Sequence[np.ndarray], track: bool) -> tuple[np.ndarray, np.
     if index is not None and len(views) > 2:
         index = index.astype(np.uint8)
     for k, view in enumerate(views[2:], start=2):
-        if index is not None:
-            np.copyto(index, k, where=view > best)
+        if index is not None:  # index = k where view > best (arithmetic: np.where is slow)
+            greater = view > best
+            index *= ~greater
+            index += greater * np.uint8(k)
         np.maximum(best, view, out=best)
     return best, index
 
