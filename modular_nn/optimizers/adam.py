@@ -48,12 +48,19 @@ class Adam(Optimizer):
         c = self.config
         m, v = slots["m"], slots["v"]
         t = self.iterations
+        # m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2  (in place, one temporary)
         m *= c.beta_1
         m += (1 - c.beta_1) * grad
+        scratch = np.square(grad)
+        scratch *= 1 - c.beta_2
         v *= c.beta_2
-        v += (1 - c.beta_2) * (grad * grad)
+        v += scratch
+        # p -= (lr / (1 - b1^t)) m / (sqrt(v / (1 - b2^t)) + eps), the denominator in scratch
         bias_1 = 1 - c.beta_1**t
         bias_2 = 1 - c.beta_2**t
-        denom = np.sqrt(v / bias_2)
+        denom = np.divide(v, bias_2, out=scratch)
+        np.sqrt(denom, out=denom)
         denom += c.epsilon
-        param -= (lr / bias_1) * m / denom
+        step = np.multiply(m, lr / bias_1)
+        step /= denom
+        param -= step
