@@ -18,6 +18,7 @@ from modular_nn.data.sources import BatchSource
 from modular_nn.errors import DataError, SpecError, SpecIssue, TrainingError
 from modular_nn.metrics import Metric, make_metrics
 from modular_nn.model.callbacks import Callback, CallbackList, EarlyStopping, ProgressLogger
+from modular_nn.model.guard import ADVICE, NonFiniteLoss, TrainingGuard, diagnose
 from modular_nn.model.history import History
 from modular_nn.model.inputs import check_finite_targets, check_same_length, prepare_inputs
 from modular_nn.model.layer_checks import check_backward_output, check_forward_output
@@ -255,8 +256,11 @@ class Model:
         """One optimization step on one batch; returns the batch loss."""
         self._require("loss", "optimizer")
         x, y = self._prepare_xy(x, y)
-        loss = self._train_step(x, y, [], epoch=self.epochs_done, step=0)
-        return loss
+        try:
+            return self._train_step(x, y, [], epoch=self.epochs_done, step=0)
+        except NonFiniteLoss as failure:
+            self._stop_non_finite(failure, x, y)
+            raise
 
     def _train_step(
         self, x: np.ndarray, y: np.ndarray, metrics: list[Metric], *, epoch: int, step: int
@@ -275,48 +279,22 @@ class Model:
                 check_backward_output(layer, grad, x.shape[0], held)
         self._verify_next_step = False
         if not math.isfinite(loss):
-            self._stop_non_finite(loss, epoch, step, x)
+            raise NonFiniteLoss(loss, epoch, step)  # fit rolls back; see model/guard.py
         self.optimizer.step()  # type: ignore[union-attr]
         self.global_step += 1
         for metric in metrics:
             metric.update(out, y)
         return loss
 
-    def _stop_non_finite(
-        self, loss: float, epoch: int, step: int, x: np.ndarray | None = None
-    ) -> None:
-        """Raise ``TrainingError`` naming where the values went non-finite.
-
-        Names the first layer (in model order) whose output on the batch ``x``
-        is non-finite, recomputed in evaluation mode so no state changes, and
-        the first parameter whose gradient is non-finite going back from the loss.
-        """
-        where = []
-        if x is not None:
-            with np.errstate(all="ignore"):
-                out = x
-                for layer in self.layers:
-                    out = layer.forward(out, False)
-                    if not np.isfinite(out).all():
-                        where.append(f"first non-finite output: layer {layer.name!r}")
-                        break
-        culprit = next(
-            (
-                f"{layer.name}/{key}"
-                for layer in reversed(self.layers)
-                for key, g in layer.grads.items()
-                if not np.isfinite(g).all()
-            ),
-            None,
-        )
-        if culprit:
-            where.append(f"first non-finite gradient going back from the loss: {culprit}")
+    def _stop_non_finite(self, failure: NonFiniteLoss, x: np.ndarray, y: np.ndarray) -> None:
+        """Raise ``TrainingError`` for a ``train_on_batch`` step whose loss is not finite,
+        naming the first layer whose output and the first parameter whose gradient went
+        non-finite (``fit`` does more: it also rolls back non-finite weights)."""
+        where = "".join(f"; {w}" for w in diagnose(self, x, y))
         raise TrainingError(
-            f"the loss became {loss} at epoch {epoch + 1}, step {step + 1}"
-            + "".join(f"; {w}" for w in where)
-            + "; training stopped before applying that step, the weights are the last finite "
-            "ones. Try a smaller learning rate or gradient clipping (global_clipnorm)."
-        )
+            f"{failure}{where}; that step was not applied, the weights are the ones it started "
+            f"from. {ADVICE}"
+        ) from None
 
     def fit(
         self,
@@ -375,6 +353,8 @@ class Model:
         cb = CallbackList([*progress, *stopping, *callbacks], self)
         history = History()
         self.stop_training = False
+        guard = TrainingGuard(self)  # rolls back to the last finite state; see model/guard.py
+        batches = lambda: train(batch_size, self.rng if shuffle else None)  # noqa: E731
         cb.on_train_begin()
         for epoch in range(start, end):
             cb.on_epoch_begin(epoch)
@@ -382,11 +362,16 @@ class Model:
                 metric.reset()
             total = 0.0
             seen = 0
-            for step, (xb, yb) in enumerate(train(batch_size, self.rng if shuffle else None)):
-                loss = self._train_step(xb, yb, metrics, epoch=epoch, step=step)
-                total += loss * xb.shape[0]
-                seen += xb.shape[0]
-                cb.on_train_batch_end(step, {"loss": total / seen})
+            guard.begin_epoch(epoch, batches)
+            try:
+                for step, (xb, yb) in enumerate(batches()):
+                    loss = self._train_step(xb, yb, metrics, epoch=epoch, step=step)
+                    total += loss * xb.shape[0]
+                    seen += xb.shape[0]
+                    cb.on_train_batch_end(step, {"loss": total / seen})
+            except NonFiniteLoss as failure:
+                raise guard.recover(failure) from None
+            guard.end_epoch(steps)
             logs = {"loss": total / n, **{m.name: m.result() for m in metrics}}
             if val is not None:
                 logs.update(

@@ -7,6 +7,7 @@ model's output.
 
 from __future__ import annotations
 
+import numbers
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -29,11 +30,44 @@ def max_params() -> int:
         return DEFAULT_MAX_PARAMS
 
 
-def layer_from_entry(entry: Any) -> Layer:
-    """An unbuilt layer from a validated spec entry."""
+def layer_from_entry(entry: Any, path: str = "layers") -> Layer:
+    """An unbuilt layer from a validated spec entry (at ``path``, for messages)."""
     options = entry.model_dump(exclude={"type", "name"})
     cls = get_registry().get("layers", entry.type).cls
-    return cls(**options, name=entry.name)
+    try:
+        return cls(**options, name=entry.name)
+    except ModularNNError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a (third-party) component's own bug
+        problem = f"creating it raised {type(exc).__name__}: {exc}"
+        raise SpecError([component_bug(entry.type, entry.name, path, problem)]) from exc
+
+
+def component_bug(type_name: str, name: str | None, path: str, problem: str) -> SpecIssue:
+    """The issue for a layer class whose own code misbehaved, naming its provider."""
+    try:
+        provider = f", from {get_registry().get('layers', type_name).provider.describe()}"
+    except ModularNNError:
+        provider = ""
+    label = (
+        f"layer {name!r} ({type_name}{provider})" if name else f"a {type_name!r} layer{provider}"
+    )
+    return SpecIssue(
+        path,
+        f"{label}: {problem}",
+        "this is a bug in that component; report it to its author (or disable its plugin)",
+    )
+
+
+def _shape(value: Any) -> Shape | None:
+    """``value`` as a shape, or None unless it is a sequence of non-negative integers."""
+    if not isinstance(value, (tuple, list)):
+        return None
+    if not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in value
+    ):
+        return None
+    return tuple(int(d) for d in value)
 
 
 def component_options(entry: Any) -> dict[str, Any]:
@@ -61,6 +95,19 @@ def infer_shapes(
                 SpecIssue(path, f"layer {layer.name!r} cannot take input shape {shape}: {exc}")
             )
             return issues, None
+        except Exception as exc:  # noqa: BLE001 - a (third-party) component's own bug
+            problem = f"its shape methods raised {type(exc).__name__}: {exc} (input shape {shape})"
+            issues.append(component_bug(layer.type_name, layer.name, path, problem))
+            return issues, None
+        if _shape(output) is None or not isinstance(count, numbers.Integral) or count < 0:
+            problem = (
+                f"for input shape {shape}, compute_output_shape returned {output!r} and "
+                f"param_shapes {count!r} parameters; expected a tuple of non-negative integers "
+                "and a non-negative count"
+            )
+            issues.append(component_bug(layer.type_name, layer.name, path, problem))
+            return issues, None
+        output = _shape(output)
         total += count
         if count > limit:
             issues.append(
@@ -86,7 +133,7 @@ def infer_shapes(
 def check_shapes(spec: ModelSpec) -> list[SpecIssue]:
     """Shape and size problems of a structurally valid spec."""
     try:
-        layers = [layer_from_entry(entry) for entry in spec.layers]
+        layers = [layer_from_entry(entry, f"layers[{i}]") for i, entry in enumerate(spec.layers)]
     except SpecError as exc:
         return exc.issues
     paths = [f"layers[{i}]" for i in range(len(layers))]

@@ -1,9 +1,11 @@
 """Crash safety: processes killed with SIGKILL at random moments, again and again.
 
 ``save``: a child process saves two known models over one checkpoint in turn,
-without pause, and is killed after a random delay; afterwards the file always
-loads and holds exactly one of the two states (never a mix), and the only other
-thing a kill may leave is the temporary file the interrupted save was writing.
+without pause (first the one the file does not hold), and is killed after a
+random delay; afterwards the file always loads and holds exactly one of the two
+states, the one it held before the round ("old") or the other ("new"), never a
+mix, and the only other thing a kill may leave is the temporary file the
+interrupted save was writing.
 
 Periodic checkpointing: a child trains with ``ModelCheckpoint`` writing after
 every epoch and is killed at a random moment; the checkpoint always loads at a
@@ -64,22 +66,21 @@ def test_saves_killed_at_random_moments_leave_the_old_or_the_new_checkpoint(
     tmp_path: Path,
     reliability_counts: Counter,
 ) -> None:
-    old = mnn.build_model(wide_spec(tiny_spec))
-    old.fit(*xy, epochs=1, verbose=0)
-    new = mnn.build_model(wide_spec(tiny_spec))
-    new.fit(*xy, epochs=2, verbose=0)
+    states = [mnn.build_model(wide_spec(tiny_spec)) for _ in range(2)]
+    states[0].fit(*xy, epochs=1, verbose=0)
+    states[1].fit(*xy, epochs=2, verbose=0)
     path = tmp_path / "run.h5"
     started = time.perf_counter()
-    new.save(path)
+    states[0].save(path)
     save_time = time.perf_counter() - started  # sets the range of kill delays, asserts nothing
-    states = {"old": old, "new": new}
+    held = 0  # which state the file holds
 
     def save_forever() -> None:
         while True:
-            old.save(path)
-            new.save(path)
+            states[1 - held].save(path)
+            states[held].save(path)
 
-    delays = np.random.default_rng(2024).uniform(0, 2.5 * save_time, SAVE_ROUNDS)
+    delays = np.random.default_rng(2024).uniform(0, 4 * save_time, SAVE_ROUNDS)
     outcomes: Counter = Counter()
     for index, delay in enumerate(delays):
         killed_after(float(delay), save_forever)
@@ -89,9 +90,10 @@ def test_saves_killed_at_random_moments_leave_the_old_or_the_new_checkpoint(
         )
         assert len(temps) <= 1, temps  # at most the one save that was cut short
         loaded = mnn.load(path)
-        found = [name for name, model in states.items() if same_state(loaded, model)]
+        found = [i for i, model in enumerate(states) if same_state(loaded, model)]
         assert len(found) == 1, f"round {index}: the checkpoint is neither state"
-        outcomes[found[0]] += 1
+        outcomes["old" if found[0] == held else "new"] += 1
+        held = found[0]
         outcomes["mid-write"] += bool(temps)
         for temp in temps:
             temp.unlink()
