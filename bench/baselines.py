@@ -255,12 +255,14 @@ class TorchTrainer:
 
     name = "torch"
 
-    def __init__(self, net: Any, x: np.ndarray, y: np.ndarray, batch: int) -> None:
+    def __init__(
+        self, net: Any, x: np.ndarray, y: np.ndarray, batch: int, images: bool = False
+    ) -> None:
         torch = self.torch = _torch()
-        self.net = net
+        self.net, self.images = net, images
         self.opt = torch.optim.SGD(net.parameters(), lr=LEARNING_RATE)
         self.loss_fn = torch.nn.CrossEntropyLoss()
-        self.x, self.y = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+        self.x, self.y = torch.from_numpy(self.layout(x)), torch.from_numpy(y.astype(np.int64))
         self.batch = batch
 
     def train_epoch(self) -> None:
@@ -274,9 +276,13 @@ class TorchTrainer:
             self.opt.step()
             self.loss = loss.item()
 
+    def layout(self, x: np.ndarray) -> np.ndarray:
+        """PyTorch wants images NCHW: they are transposed once, outside the timed region."""
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if self.images else x
+
     def predict(self, x: np.ndarray, batch_size: int) -> np.ndarray:
         torch = self.torch
-        xt = torch.from_numpy(x)
+        xt = torch.from_numpy(self.layout(x))
         with torch.inference_mode():
             parts = [self.net(xt[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
             return torch.softmax(torch.cat(parts), dim=1).numpy()
@@ -307,8 +313,7 @@ def torch_cnn(x: np.ndarray, y: np.ndarray, batch: int) -> TorchTrainer:
         nn.Flatten(),
         nn.Linear(32 * 7 * 7, 10),
     )
-    # PyTorch wants NCHW: the images are transposed once, outside the timed region.
-    return TorchTrainer(net, np.ascontiguousarray(x.transpose(0, 3, 1, 2)), y, batch)
+    return TorchTrainer(net, x, y, batch, images=True)
 
 
 # ----- JAX --------------------------------------------------------------------------------
