@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from pydantic import Field
 
-from modular_nn.components.activation import Activation
 from modular_nn.components.component import ComponentConfig
-from modular_nn.components.layer import Layer
 from modular_nn.components.refs import ActivationRef
+from modular_nn.layers.activated import ActivatedLayer
 
 
-class ActivationLayer(Layer):
+class ActivationLayer(ActivatedLayer):
     """Applies a registered activation to its input (Keras's ``Activation`` layer).
 
     Args:
@@ -26,16 +23,6 @@ class ActivationLayer(Layer):
 
     class Config(ComponentConfig):
         activation: ActivationRef = Field(..., description="the activation to apply")
-
-    def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
-        super().__init__(config, **options)
-        from modular_nn.registry import get_registry
-
-        self.activation: Activation = get_registry().create("activations", self.config.activation)
-
-    @property
-    def output_activation(self) -> Activation | None:
-        return self.activation
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         return self.activation.apply(x)

@@ -7,14 +7,14 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from modular_nn.components.activation import Activation
 from modular_nn.components.component import ComponentConfig
-from modular_nn.components.layer import Layer, Shape
+from modular_nn.components.layer import Shape
 from modular_nn.components.refs import ActivationRef, InitializerRef
 from modular_nn.errors import ShapeError
+from modular_nn.layers.kernel_layer import KernelLayer
 
 
-class Dense(Layer):
+class Dense(KernelLayer):
     """Fully connected layer, y = f(x W + b), applied on the last axis.
 
     Args:
@@ -38,16 +38,6 @@ class Dense(Layer):
         kernel_initializer: InitializerRef = "he_normal"
         bias_initializer: InitializerRef = "zeros"
 
-    def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
-        super().__init__(config, **options)
-        from modular_nn.registry import get_registry
-
-        self.activation: Activation = get_registry().create("activations", self.config.activation)
-
-    @property
-    def output_activation(self) -> Activation | None:
-        return self.activation
-
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         if len(input_shape) < 1:
             raise ShapeError(f"dense expects inputs with a feature axis, received {input_shape}")
@@ -61,15 +51,7 @@ class Dense(Layer):
 
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
         output_shape = super().build(input_shape, rng, dtype)
-        from modular_nn.registry import get_registry
-
-        registry = get_registry()
-        shapes = self.param_shapes(self.input_shape)
-        kernel_init = registry.create("initializers", self.config.kernel_initializer)
-        self.add_param("kernel", kernel_init(shapes["kernel"], rng, self.dtype))
-        if self.config.use_bias:
-            bias_init = registry.create("initializers", self.config.bias_initializer)
-            self.add_param("bias", bias_init(shapes["bias"], rng, self.dtype))
+        self.add_kernel_and_bias(rng)
         return output_shape
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -77,13 +59,11 @@ class Dense(Layer):
         z = x @ self.params["kernel"]
         if self.config.use_bias:
             z += self.params["bias"]
-        if self.activation.is_identity:
-            return z
-        return self.activation.apply(z)
+        return self.activate(z)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # z = x W + b:  dL/dW = x^T dz,  dL/db = sum_batch dz,  dL/dx = dz W^T
-        dz = grad_out if self.activation.is_identity else self.activation.apply_backward(grad_out)
+        dz = self.activation_grad(grad_out)
         x = self.x
         if x.ndim != 2:
             x = x.reshape(-1, x.shape[-1])
