@@ -2,41 +2,47 @@
 finite state, and says where the values went non-finite.
 
 Cost: each step checks only that its loss (a Python float) is finite. Each epoch
-``fit`` copies the training state once at its start (``Snapshot``: parameters,
-buffers, optimizer slots and step counts, and the generator's state) and checks
-once at its end, before the epoch is logged or any callback (a checkpoint) sees
-it, that the parameters and buffers are finite. Memory: one more copy of the
-parameters, buffers and optimizer slots while ``fit`` runs.
+``fit`` copies the training state once (``Snapshot``: parameters, buffers,
+optimizer slots, step counts and the generator's state) and checks once, at the
+epoch's end and before the epoch is logged or any callback (a checkpoint) sees
+it, that the parameters and buffers are finite. Memory: one more copy of that
+state while ``fit`` runs (two for models of up to ``TrainingGuard.SMALL``
+numbers, where the end-of-epoch copy doubles as the next epoch's snapshot).
 
 When a check fails, the model is rolled back by restoring the epoch's snapshot
 and replaying the epoch's steps (the same batches and dropout masks: the
-generator is part of the snapshot) up to the last finite state:
+generator is part of the snapshot), checking the state after each, up to the
+last finite state:
 
-- the loss of step k is NaN or infinite: step k is never applied. If the
-  weights it started from are finite, the model keeps them; if not (the update
-  of step k-1 overflowed), it goes back to the state before that update, the
-  weights that gave the last finite loss.
-- the weights are non-finite at the end of an epoch (the epoch's last update
-  overflowed while its loss was finite): the model goes back to the state
-  before that update.
+- the loss of step k is NaN or infinite: step k is never applied. The model
+  keeps the state step k started from if its weights and buffers are finite;
+  if an earlier step of the epoch had made them non-finite (an update that
+  overflowed while its loss was finite, batch statistics that overflowed), it
+  goes back to the state before that step, whose loss was finite.
+- the weights or buffers are non-finite at the end of an epoch: likewise, the
+  state before the step that made them so.
 
 The state is then exactly what it was after that many steps: parameters,
 buffers (batch-norm statistics), optimizer state, ``global_step`` and the
-generator, so no rollback ever crosses an epoch boundary. Finally one step is
+generator; since every epoch ends checked, no rollback crosses an epoch
+boundary. Finally the step that failed (or that made the state non-finite) is
 run again layer by layer, without its update, to name the first layer whose
 output went non-finite and the first parameter whose gradient did, going back
-from the loss.
+from the loss. Replaying assumes callbacks change nothing in the middle of an
+epoch (a learning rate changed by ``schedule`` is replayed; one changed by a
+callback after some step is not).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from modular_nn.errors import TrainingError
+from modular_nn.model.callbacks import EarlyStopping, ModelCheckpoint, ProgressLogger
 
 if TYPE_CHECKING:
     from modular_nn.model.model import Model
@@ -58,58 +64,55 @@ def non_finite(named: dict[str, np.ndarray]) -> list[str]:
     return [name for name, a in named.items() if not np.isfinite(a).all()]
 
 
-class FiniteCheck:
-    """``check()``: the names of ``named``'s arrays holding a NaN or an infinity (usually
-    none). Small models are copied into one scratch array first: one check, not one per array.
-    """
-
-    SMALL = 1 << 16  #: elements
-
-    def __init__(self, named: dict[str, np.ndarray]) -> None:
-        self.named, self.arrays = named, list(named.values())
-        dtypes = {a.dtype for a in self.arrays}
-        total = sum(a.size for a in self.arrays)
-        small = len(dtypes) == 1 and 0 < total <= self.SMALL
-        self.scratch = np.empty(total, dtypes.pop()) if small else None
-
-    def check(self) -> list[str]:
-        if self.scratch is not None:
-            np.concatenate([a.ravel() for a in self.arrays], out=self.scratch)
-            if np.isfinite(self.scratch).all():
-                return []
-        elif all(np.isfinite(a).all() for a in self.arrays):
-            return []
-        return non_finite(self.named)
+_add = np.add.reduce
 
 
 class Snapshot:
-    """A model's whole training state at one moment, in flat buffers allocated once."""
+    """A model's whole training state at one moment, in flat buffers allocated once.
+
+    Parameters and buffers come first in each buffer, so ``finite()`` checks them at once.
+    """
 
     def __init__(self, model: Model) -> None:
         self.model = model
-        arrays = [*model.params.values(), *model.buffers.values()]
+        watched = [*model.params.values(), *model.buffers.values()]
+        slots = []
         if model.optimizer is not None:
-            arrays += [s for slots in model.optimizer.slots.values() for s in slots.values()]
-        by_dtype: dict[np.dtype, list[np.ndarray]] = {}
-        for array in arrays:
-            by_dtype.setdefault(array.dtype, []).append(array)
-        self.groups = [
-            (group, np.empty(sum(a.size for a in group), dtype))
-            for dtype, group in by_dtype.items()
-        ]
+            slots = [s for arrays in model.optimizer.slots.values() for s in arrays.values()]
+        by_dtype: dict[np.dtype, tuple[list[np.ndarray], list[np.ndarray]]] = {}
+        for index, array in enumerate(watched + slots):
+            by_dtype.setdefault(array.dtype, ([], []))[index >= len(watched)].append(array)
+        self.groups = []
+        for dtype, (first, rest) in by_dtype.items():
+            arrays = first + rest
+            flat = np.empty(sum(a.size for a in arrays), dtype)
+            views = [a.reshape(-1) for a in arrays]  # reused: the arrays change in place
+            if not all(np.shares_memory(v, a) for v, a in zip(views, arrays)):
+                views = None  # some array has no flat view: ravel it each time
+            self.groups.append((arrays, views, flat, flat[: sum(a.size for a in first)]))
+        self.size = sum(flat.size for _, _, flat, _ in self.groups)
 
     def take(self) -> None:
-        for group, flat in self.groups:
-            np.concatenate([a.ravel() for a in group], out=flat)
+        for arrays, views, flat, _ in self.groups:
+            np.concatenate(views or [a.ravel() for a in arrays], out=flat)
         model = self.model
         self.iterations = model.optimizer.iterations if model.optimizer is not None else 0
         self.global_step = model.global_step
         self.rng_state = model.rng.bit_generator.state
 
+    def finite(self) -> bool:
+        """Whether the parameters and buffers taken are all finite (a float64 sum of them is:
+        a NaN or an infinity makes it non-finite; it may overflow only on float64 weights
+        near the largest float, and callers check those exactly)."""
+        for _, _, _, watched in self.groups:
+            if not math.isfinite(_add(watched, dtype=np.float64)):
+                return False
+        return True
+
     def restore(self) -> None:
-        for group, flat in self.groups:
+        for arrays, _, flat, _ in self.groups:
             start = 0
-            for array in group:
+            for array in arrays:
                 array[...] = flat[start : start + array.size].reshape(array.shape)
                 start += array.size
         model = self.model
@@ -121,23 +124,45 @@ class Snapshot:
 
 class TrainingGuard:
     """``fit``'s guard: ``begin_epoch`` before the first step, ``end_epoch`` after the last;
-    ``recover`` turns a ``NonFiniteLoss`` into the ``TrainingError`` to raise."""
+    ``recover`` turns a ``NonFiniteLoss`` into the ``TrainingError`` to raise.
 
-    def __init__(self, model: Model) -> None:
+    A small model (up to ``SMALL`` numbers of state) whose callbacks are all known not
+    to change it keeps two snapshots: the copy checked at the end of an epoch is the next
+    epoch's snapshot, so an epoch of one tiny batch pays for one copy, not two.
+    """
+
+    SMALL = 1 << 16
+    #: Callbacks that change neither weights, optimizer state nor the generator mid-run.
+    PASSIVE = (ProgressLogger, EarlyStopping, ModelCheckpoint)
+
+    def __init__(self, model: Model, callbacks: Sequence[Any] = ()) -> None:
         self.model = model
         self.snapshot = Snapshot(model)
         self.watched = {**model.params, **model.buffers}
-        self.finite = FiniteCheck(self.watched)
+        passive = all(type(callback) in self.PASSIVE for callback in callbacks)
+        small = self.snapshot.size <= self.SMALL
+        self.spare = Snapshot(model) if small and passive else None
+        self.pending = False  # the spare holds this epoch's start
 
     def begin_epoch(self, epoch: int, batches: Batches) -> None:
         """Remember the state; ``batches()`` must give this epoch's batches from it."""
         self.epoch, self.batches = epoch, batches
-        self.snapshot.take()
+        if self.pending:  # taken at the end of the last epoch; nothing changed since
+            self.snapshot, self.spare = self.spare, self.snapshot  # type: ignore[assignment]
+            self.pending = False
+        else:
+            self.snapshot.take()
 
     def end_epoch(self, steps: int) -> None:
         """Raise if the epoch's ``steps`` steps left non-finite weights or buffers."""
-        if self.finite.check():
-            raise self._roll_back(steps, None)
+        if self.spare is not None:
+            self.spare.take()
+            self.pending = self.spare.finite() or not non_finite(self.watched)
+            if self.pending:
+                return
+        elif not non_finite(self.watched):
+            return
+        raise self._roll_back(steps, None)
 
     def recover(self, failure: NonFiniteLoss) -> TrainingError:
         """Roll back after the loss of ``failure.step`` went non-finite; the error to raise."""

@@ -353,7 +353,7 @@ class Model:
         cb = CallbackList([*progress, *stopping, *callbacks], self)
         history = History()
         self.stop_training = False
-        guard = TrainingGuard(self)  # rolls back to the last finite state; see model/guard.py
+        guard = TrainingGuard(self, cb.callbacks)  # keeps the last finite state: model/guard.py
         batches = lambda: train(batch_size, self.rng if shuffle else None)  # noqa: E731
         cb.on_train_begin()
         for epoch in range(start, end):
