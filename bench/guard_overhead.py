@@ -27,16 +27,6 @@ import modular_nn as mnn
 from modular_nn.model import guard
 
 HERE = Path(__file__).resolve().parent
-XOR = {
-    "input_shape": [2],
-    "seed": 42,
-    "layers": [
-        {"type": "dense", "units": 5, "activation": "relu"},
-        {"type": "dense", "units": 1, "activation": "sigmoid"},
-    ],
-    "loss": "binary_crossentropy",
-    "optimizer": {"type": "sgd", "learning_rate": 0.5},
-}
 
 
 def switched_off() -> dict[str, object]:
@@ -101,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         compare(f"mlp 784-512-256-10, batch {batch}", mlp, x, y, 1, batch, args.repeats)
     xor_x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
     xor_y = np.array([[0], [1], [1], [0]], float)
-    compare("xor, full batch, 2000 epochs", XOR, xor_x, xor_y, 2000, 4, args.repeats)
+    xor = mnn.load_spec(HERE.parent / "examples" / "xor.json").model_dump()
+    compare("xor, full batch, 2000 epochs", xor, xor_x, xor_y, 2000, 4, args.repeats)
 
 
 if __name__ == "__main__":
