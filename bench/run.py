@@ -57,6 +57,12 @@ class Settings:
     import_runs: int = 5
     baselines: tuple[str, ...] = BASELINES
     parts: tuple[str, ...] = PARTS
+    stat: str = "median"
+
+    def summary(self, values: Any) -> float:
+        """The figure kept from repeated timings: their median, or with ``--stat min`` the
+        fastest (noise on a shared machine only ever slows a run down)."""
+        return min(values) if self.stat == "min" else statistics.median(values)
 
     @classmethod
     def quick(cls, **options: Any) -> Settings:
@@ -142,10 +148,10 @@ def _loadavg() -> float | None:
 
 # ----- timing --------------------------------------------------------------------------------
 def round_robin(
-    runners: dict[str, Callable[[], Any]], repeats: int
+    runners: dict[str, Callable[[], Any]], repeats: int, stat: Callable[[Any], float]
 ) -> tuple[dict[str, float], dict[str, list[float]]]:
     """Seconds per call of each runner: one warm-up each, then ``repeats`` rounds in turn
-    (the order rotates every round); returns medians and all samples."""
+    (the order rotates every round); returns ``stat`` of each runner's times, and all."""
     for run in runners.values():
         run()
     names = list(runners)
@@ -155,10 +161,10 @@ def round_robin(
             t0 = time.perf_counter()
             runners[name]()
             samples[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(s) for name, s in samples.items()}, samples
+    return {name: stat(s) for name, s in samples.items()}, samples
 
 
-def gemm_gflops(n: int, repeats: int) -> float:
+def gemm_gflops(n: int, repeats: int, stat: Callable[[Any], float]) -> float:
     """float32 GFLOP/s of an n x n matrix product (numpy's BLAS, its default threads)."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
@@ -170,7 +176,7 @@ def gemm_gflops(n: int, repeats: int) -> float:
         t0 = time.perf_counter()
         np.matmul(a, b, out=out)
         times.append(time.perf_counter() - t0)
-    return 2 * n**3 / statistics.median(times) / 1e9
+    return 2 * n**3 / stat(times) / 1e9
 
 
 def mlp_flops_per_sample(sizes: list[int]) -> int:
@@ -243,7 +249,7 @@ class Bench:
         cspec = bl.load_spec("mlp", loss="categorical_crossentropy")
         onehot = bl.one_hot(y, sizes[-1])
         trainer = bl.ModularNN(cspec, x, onehot, batch)
-        medians, samples = round_robin({"modular_nn": trainer.train_epoch}, s.repeats)
+        medians, samples = round_robin({"modular_nn": trainer.train_epoch}, s.repeats, s.summary)
         base = next(r for r in self.rows if r.workload == f"mlp_train_b{batch}")
         row = Row(f"mlp_train_b{batch}_cce", "training throughput", "samples/s")
         row.values = {k: v for k, v in base.values.items() if k != "modular_nn"}
@@ -261,7 +267,7 @@ class Bench:
         trainers = self._trainers(_mlp_factories(spec, x, y, 32))
         pb = s.predict_batch
         runners = {name: (lambda t=t: t.predict(xp, pb)) for name, t in trainers.items()}
-        medians, samples = round_robin(runners, s.repeats)
+        medians, samples = round_robin(runners, s.repeats, s.summary)
         row = self._row(f"mlp_predict_b{pb}", "predict throughput", medians, samples, len(xp))
         row.notes.append(f"MLP inference (softmax probabilities), batch {pb}")
 
@@ -300,7 +306,7 @@ class Bench:
 
     def _time_epochs(self, workload: str, trainers: dict[str, Any], n: int) -> Row:
         runners = {name: t.train_epoch for name, t in trainers.items()}
-        medians, samples = round_robin(runners, self.s.repeats)
+        medians, samples = round_robin(runners, self.s.repeats, self.s.summary)
         return self._row(workload, "training throughput", medians, samples, n)
 
     def _row(
@@ -340,17 +346,17 @@ class Bench:
         self.log("import + plugin discovery ...")
         runs = [_child("import") for _ in range(self.s.import_runs)]
         row = Row("import_and_discovery", "import modular_nn + discovery", "s", False)
-        row.values["modular_nn"] = statistics.median(r["total_s"] for r in runs)
+        row.values["modular_nn"] = self.s.summary([r["total_s"] for r in runs])
         row.samples["modular_nn"] = [round(r["total_s"], 4) for r in runs]
         row.notes.append(
-            f"import {statistics.median(r['import_s'] for r in runs):.3f} s, "
-            f"discovery {statistics.median(r['discovery_s'] for r in runs):.3f} s"
+            f"import {self.s.summary([r['import_s'] for r in runs]):.3f} s, "
+            f"discovery {self.s.summary([r['discovery_s'] for r in runs]):.3f} s"
         )
         self.rows.append(row)
 
     def gemm(self) -> None:
         self.log(f"float32 GEMM {self.s.gemm_size}^3 ...")
-        self.extra["gemm_gflops"] = gemm_gflops(self.s.gemm_size, self.s.repeats)
+        self.extra["gemm_gflops"] = gemm_gflops(self.s.gemm_size, self.s.repeats, self.s.summary)
 
     def run(self) -> dict[str, Any]:
         env = environment()
@@ -370,7 +376,7 @@ class Bench:
         for part in PARTS:
             if part in self.s.parts:
                 getattr(self, part if part != "import" else "import_time")()
-        self.gemm_after = gemm_gflops(self.s.gemm_size, self.s.repeats)
+        self.gemm_after = gemm_gflops(self.s.gemm_size, self.s.repeats, self.s.summary)
         self.extra["gemm_gflops_after"] = self.gemm_after
         env["loadavg_end"] = _loadavg()
         return {
@@ -478,11 +484,20 @@ def render(report: dict[str, Any]) -> str:
         f"python {env['python']}, numpy {env['numpy']}; BLAS: {blas}",
         f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']} OPENBLAS_L2_SIZE={env['OPENBLAS_L2_SIZE']}"
         f"; torch {env.get('torch', '-')}; jax {env.get('jax', '-')}",
-        f"settings: repeats {report['settings']['repeats']} (medians, round-robin), "
+        f"settings: repeats {report['settings']['repeats']} ({report['settings']['stat']} of "
+        "each, round-robin), "
         f"MLP {report['settings']['mlp_samples']} samples/epoch, "
         f"CNN {report['settings']['cnn_samples']}, predict {report['settings']['predict_samples']}",
         "",
     ]
+    busy = max(env["loadavg_start"] or 0, env.get("loadavg_end") or 0)
+    if env["cores"] and busy > env["cores"] / 2:
+        lines += [
+            f"NOTE: the machine was busy (load average up to {busy} on {env['cores']} cores):",
+            "multi-threaded BLAS slows down badly when its threads must share cores, so",
+            "absolute figures are low and ratios noisy; rerun on a quiet machine.",
+            "",
+        ]
     header = ["workload", "unit", *IMPLS, *(f"x{b}" for b in BASELINES)]
     table = [header]
     for row in report["results"]:
@@ -556,10 +571,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
     )
+    parser.add_argument(
+        "--stat",
+        choices=("median", "min"),
+        default="median",
+        help="figure kept from the repeats: median (default) or min time (best run)",
+    )
     args = parser.parse_args(argv)
     chosen = _choice(parser, "baseline", args.baselines, BASELINES)
     parts = _choice(parser, "part", args.only, PARTS)
-    options = {"baselines": chosen, "parts": parts}
+    options = {"baselines": chosen, "parts": parts, "stat": args.stat}
     settings = Settings.quick(**options) if args.quick else Settings(**options)
     if args.repeats:
         settings.repeats = args.repeats
