@@ -376,8 +376,10 @@ class Bench:
         for part in PARTS:
             if part in self.s.parts:
                 getattr(self, part if part != "import" else "import_time")()
-        self.gemm_after = gemm_gflops(self.s.gemm_size, self.s.repeats, self.s.summary)
-        self.extra["gemm_gflops_after"] = self.gemm_after
+        after = gemm_gflops(self.s.gemm_size, self.s.repeats, self.s.summary)
+        self.extra["gemm_gflops_after"] = after
+        # the machine's rate: the higher of the two (the conservative choice for the goal)
+        self.extra["gemm_gflops_best"] = max(after, self.extra["gemm_gflops"])
         env["loadavg_end"] = _loadavg()
         return {
             "environment": env,
@@ -407,7 +409,7 @@ class Bench:
         for b in self.s.mlp_batches:
             ratio_goal(f"MLP b{b} vs seed", f"mlp_train_b{b}", "seed", 2.0)
         achieved = self.extra.get("mlp_gflops", {}).get("modular_nn")
-        gemm = self.extra.get("gemm_gflops")
+        gemm = self.extra.get("gemm_gflops_best")
         goals.append(
             _goal(
                 f"MLP b{b_big} GFLOP/s / GEMM GFLOP/s",
@@ -529,8 +531,12 @@ def render(report: dict[str, Any]) -> str:
         parts = ", ".join(f"{k} {v:.1f}" for k, v in gflops.items())
         lines.append(f"MLP b{max(report['settings']['mlp_batches'])} achieved GFLOP/s "
                      f"({mflop:.2f} MFLOP/sample): {parts}")  # fmt: skip
-        if gemm and "modular_nn" in gflops:
-            lines.append(f"  modular_nn = {gflops['modular_nn'] / gemm:.0%} of the GEMM rate")
+        best = extra.get("gemm_gflops_best")
+        if best and "modular_nn" in gflops:
+            lines.append(
+                f"  modular_nn = {gflops['modular_nn'] / best:.0%} of the GEMM rate "
+                f"({best:.1f}, the higher of the two measurements)"
+            )
     for row in report["results"]:
         for note in row["notes"]:
             lines.append(f"{row['workload']}: {note}")
