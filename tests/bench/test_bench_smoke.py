@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -54,21 +55,41 @@ def test_baselines_not_selected_are_named_in_the_notes(report: dict) -> None:
         assert name not in row["values"] and name in report["notes"], name
 
 
+# Run in a fresh process: PyTorch and JAX start thread pools, and tests that fork
+# (checkpoint crash safety) must not inherit them.
+FRAMEWORK_CHECK = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import baselines as bl
+framework = sys.argv[2]
+rng = np.random.default_rng(0)
+x, y = rng.random((16, 784), dtype=np.float32), rng.integers(0, 10, 16)
+images = rng.random((8, 28, 28, 1), dtype=np.float32)
+mlp = getattr(bl, framework + "_mlp")([784, 16, 10], x, y, 8)
+cnn = getattr(bl, framework + "_cnn")(images, y[:8], 4)
+for trainer, data in ((mlp, x), (cnn, images)):
+    trainer.train_epoch()
+    assert np.isfinite(trainer.loss), trainer.loss
+    p = trainer.predict(data, 8)
+    assert p.shape == (len(data), 10), p.shape
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+print("ok")
+"""
+
+
 @pytest.mark.parametrize("framework", ["torch", "jax"])
 def test_optional_baselines_train_and_predict(framework: str) -> None:
-    pytest.importorskip(framework)
-    bl = _bench_module("baselines")
-    rng = np.random.default_rng(0)
-    x, y = rng.random((16, 784), dtype=np.float32), rng.integers(0, 10, 16)
-    images = rng.random((8, 28, 28, 1), dtype=np.float32)
-    mlp = getattr(bl, f"{framework}_mlp")([784, 16, 10], x, y, 8)
-    cnn = getattr(bl, f"{framework}_cnn")(images, y[:8], 4)
-    for trainer, data in ((mlp, x), (cnn, images)):
-        trainer.train_epoch()
-        assert np.isfinite(trainer.loss)
-        p = trainer.predict(data, 8)
-        assert p.shape == (len(data), 10)
-        np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+    if importlib.util.find_spec(framework) is None:
+        pytest.skip(f"{framework} is not installed")
+    proc = subprocess.run(
+        [sys.executable, "-c", FRAMEWORK_CHECK, str(BENCH), framework],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
 
 
 def _bench_module(name: str):  # noqa: ANN202 - a module from bench/, a folder of scripts
