@@ -9,6 +9,16 @@ import numpy as np
 from modular_nn.errors import DataError
 
 
+def all_finite(arr: np.ndarray) -> bool:
+    """True when no element is NaN or infinite, without an elementwise temporary.
+
+    NaN propagates through min and max, and an infinity is the min or the max.
+    """
+    if arr.dtype.kind not in "fc" or arr.size == 0:
+        return True
+    return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
+
+
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "(n, " + ", ".join(str(d) for d in shape) + ")"
 
@@ -34,7 +44,7 @@ def prepare_inputs(
         )
     if integer_input and arr.dtype.kind in "biu":
         return np.ascontiguousarray(arr)
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if not all_finite(arr):
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise DataError(f"inputs contain {bad} NaN or infinite value(s); clean the data first")
     return np.ascontiguousarray(arr, dtype=dtype)
@@ -52,5 +62,5 @@ def check_same_length(x: np.ndarray, y: np.ndarray) -> None:
 
 def check_finite_targets(y: np.ndarray) -> None:
     """Targets with NaN or Inf would poison the loss."""
-    if y.dtype.kind == "f" and not np.isfinite(y).all():
+    if not all_finite(y):
         raise DataError("targets contain NaN or infinite values; clean the data first")

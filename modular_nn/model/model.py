@@ -542,13 +542,16 @@ def _array_batches(x: np.ndarray, y: np.ndarray) -> BatchesFn:
     """Batches of prepared arrays; with a generator, of a fresh permutation of them."""
 
     def batches(batch_size: int, rng: np.random.Generator | None) -> Iterator[Batch]:
-        if rng is not None:
-            order = rng.permutation(x.shape[0])
-            xs, ys = x[order], y[order]
-        else:
-            xs, ys = x, y
-        for lo in range(0, xs.shape[0], batch_size):
-            yield xs[lo : lo + batch_size], ys[lo : lo + batch_size]
+        if rng is None:
+            for lo in range(0, x.shape[0], batch_size):
+                yield x[lo : lo + batch_size], y[lo : lo + batch_size]
+            return
+        # Gather each batch of the permutation by index: the same batches as
+        # shuffling a full copy, without holding a second copy of the data.
+        order = rng.permutation(x.shape[0])
+        for lo in range(0, x.shape[0], batch_size):
+            index = order[lo : lo + batch_size]
+            yield x[index], y[index]
 
     return batches
 
