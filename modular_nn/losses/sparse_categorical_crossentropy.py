@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
 
-from modular_nn.components.activation import Activation
-from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Shape
-from modular_nn.components.loss import Loss
 from modular_nn.errors import DataError
-from modular_nn.losses.categorical_crossentropy import check_class_axis, log_softmax
+from modular_nn.losses.softmax_crossentropy import SoftmaxCrossentropy, log_softmax
 
 
 def pick(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -19,7 +15,7 @@ def pick(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return rows[np.arange(rows.shape[0]), labels.reshape(-1)]
 
 
-class SparseCategoricalCrossentropy(Loss):
+class SparseCategoricalCrossentropy(SoftmaxCrossentropy):
     """L = -mean over samples of log p[label], with integer labels in [0, classes).
 
     Args:
@@ -32,16 +28,7 @@ class SparseCategoricalCrossentropy(Loss):
     """
 
     type_name = "sparse_categorical_crossentropy"
-    fuses_with = "softmax"
     task = "sparse_categorical"
-
-    class Config(ComponentConfig):
-        from_logits: bool = False
-        label_smoothing: float = Field(0.0, ge=0, lt=1)
-        epsilon: float = Field(1e-7, gt=0, lt=0.5)
-
-    def check_output_shape(self, output_shape: Shape) -> None:
-        check_class_axis(self, output_shape)
 
     def prepare_targets(self, y: np.ndarray, output_shape: Shape, dtype: np.dtype) -> np.ndarray:
         y = np.asarray(y)
@@ -66,11 +53,6 @@ class SparseCategoricalCrossentropy(Loss):
                 f"received values from {labels.min()} to {labels.max()}"
             )
         return labels
-
-    def can_fuse(self, activation: Activation | None) -> bool:
-        if self.config.from_logits or not super().can_fuse(activation):
-            return False
-        return activation.config.axis in (-1,)  # type: ignore[union-attr]
 
     def _targets(self, labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
         s = self.config.label_smoothing

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import modular_nn as mnn
-from modular_nn.losses.categorical_crossentropy import log_softmax
+from modular_nn.losses.softmax_crossentropy import log_softmax
 
 rng = np.random.default_rng(3)
 
