@@ -21,8 +21,12 @@ CASES = {
 }
 
 
+# every activation, the seed notebook's included, must be stable for huge inputs
+STABILITY_CASES = [*CASES, "linear", "sigmoid", "relu", "tanh", "softmax"]
+
+
 def make(case: str) -> mnn.Activation:
-    options, _ = CASES[case]
+    options = CASES[case][0] if case in CASES else {}
     return mnn.get_registry().create("activations", {"type": case.split("-")[0], **options})
 
 
@@ -31,7 +35,7 @@ def test_gradient_matches_finite_differences(case: str) -> None:
     assert_gradients_close(check_activation_gradient(make(case), (6, 9)))
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", STABILITY_CASES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_stable_for_huge_inputs_and_keeps_dtype(case: str, dtype: type) -> None:
     x = np.array([[-1e4, -50.0, -1e-3, 0.0, 1e-3, 50.0, 1e4]], dtype=dtype)

@@ -1,7 +1,5 @@
 """The seed notebook's activations (and softmax): values, stability, gradients."""
 
-import warnings
-
 import numpy as np
 import pytest
 
@@ -25,19 +23,6 @@ def test_seed_printed_values() -> None:
     assert make("sigmoid")(x)[0] == pytest.approx(0.8808, abs=1e-4)
     assert make("relu")(x)[0] == pytest.approx(2.0)
     assert make("tanh")(x)[0] == pytest.approx(0.9640, abs=1e-4)
-
-
-@pytest.mark.parametrize("name", SEED_ACTIVATIONS)
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_stable_for_huge_inputs(name: str, dtype: type) -> None:
-    x = np.array([[-1e4, -50.0, 0.0, 50.0, 1e4]], dtype=dtype)
-    act = make(name)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        y = act.forward(x)
-        g = act.backward(np.ones_like(x))
-    assert y.dtype == dtype and g.dtype == dtype
-    assert np.isfinite(y).all() and np.isfinite(g).all()
 
 
 def test_sigmoid_extremes_are_exact() -> None:
