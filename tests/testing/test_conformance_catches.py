@@ -284,9 +284,7 @@ def test_an_optimizer_losing_state_is_caught(registry):
 
 
 def test_an_initializer_with_the_wrong_shape_is_caught(registry):
-    failures = failed(
-        check_component("initializers", "broken.wrong_shape_init", registry=registry)
-    )
+    failures = failed(check_component("initializers", "broken.wrong_shape_init", registry=registry))
     assert "shape and dtype" in failures
     assert "asked for (5, 3), received (3, 5)" in failures["shape and dtype"]
 
