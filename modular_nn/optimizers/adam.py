@@ -6,6 +6,7 @@ import numpy as np
 from pydantic import Field
 
 from modular_nn.components.optimizer import Optimizer, OptimizerConfig
+from modular_nn.optimizers.penalty import with_l2
 
 
 class Adam(Optimizer):
@@ -37,9 +38,7 @@ class Adam(Optimizer):
     def update(
         self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray], lr: float
     ) -> None:
-        if self.config.weight_decay:
-            grad = grad + self.config.weight_decay * param
-        self.adam_step(param, grad, slots, lr)
+        self.adam_step(param, with_l2(grad, param, self.config.weight_decay), slots, lr)
 
     def adam_step(
         self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray], lr: float

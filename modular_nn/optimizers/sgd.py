@@ -6,6 +6,7 @@ import numpy as np
 from pydantic import Field
 
 from modular_nn.components.optimizer import Optimizer, OptimizerConfig
+from modular_nn.optimizers.penalty import with_l2
 
 
 class SGD(Optimizer):
@@ -40,8 +41,7 @@ class SGD(Optimizer):
         self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray], lr: float
     ) -> None:
         config = self.config
-        if config.weight_decay:
-            grad = grad + config.weight_decay * param
+        grad = with_l2(grad, param, config.weight_decay)
         if config.momentum > 0:
             v = slots["velocity"]
             v *= config.momentum
