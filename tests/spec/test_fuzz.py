@@ -4,9 +4,10 @@ Random JSON values, mutations of valid specs (wrong types, missing keys, huge or
 negative numbers, NaN and 1e308, unicode names, deep nesting), random layers of
 every registered type with random options, every leaf of a valid spec set to
 each of a list of extreme values, and a 10,000-layer spec. Every case is bounded
-in time (a hypothesis deadline, and a hard alarm that turns a hang into a
-failure) and in memory (the parameter limit is lowered so no case can allocate
-much). The number of cases run is printed under "reliability counts".
+in time (a hard alarm that turns a hang into a failure; no hypothesis deadline,
+which would be a timing assertion on a shared machine) and in memory (the
+parameter limit is lowered so no case can allocate much). The number of cases
+run is printed under "reliability counts".
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ json_values = st.recursive(
 
 FUZZ = settings(
     max_examples=150,
-    deadline=3000,
+    deadline=None,  # hangs are caught by ``bounded`` below; speed is not asserted
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
