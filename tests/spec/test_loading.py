@@ -167,6 +167,32 @@ def test_shape_errors_are_caught_at_validation() -> None:
     assert err.issues[0].path == "loss" and "(1,)" in str(err)
 
 
+@pytest.mark.parametrize(
+    ("layers", "path", "shapes"),
+    [
+        # a layer that needs a 4-D input given a 2-D one
+        ([{"type": "conv2d", "filters": 2, "kernel_size": 3}], "layers[0]", ["(16,)"]),
+        # a reshape whose element count differs, after a layer that changed the shape
+        (
+            [{"type": "dense", "units": 12}, {"type": "reshape", "target_shape": [5, 2]}],
+            "layers[1]",
+            ["(12,)", "(5, 2)"],
+        ),
+    ],
+    ids=["rank", "reshape"],
+)
+def test_shapes_that_cannot_chain_name_the_layer_and_both_shapes(
+    layers: list[dict], path: str, shapes: list[str]
+) -> None:
+    spec = {"input_shape": [16], "layers": layers, "loss": "mse", "optimizer": "sgd"}
+    err = problems(spec)
+    assert [issue.path for issue in err.issues] == [path]
+    for shape in shapes:
+        assert shape in str(err)
+    with pytest.raises(mnn.SpecError):  # build_model refuses it too
+        mnn.build_model(spec)
+
+
 def test_parameter_limit_refuses_huge_layers_before_allocating() -> None:
     err = problems({"input_shape": [1_000_000], "layers": [{"type": "dense", "units": 1_000_000}]})
     assert "layers[0]" in str(err) and "1,000,001,000,000 parameters" in str(err)
