@@ -20,8 +20,6 @@ from modular_nn.testing.examples import Example
 from modular_nn.testing.gradcheck import GradCheckResult
 from modular_nn.testing.report import PropertyResult
 
-DTYPES = (np.float32, np.float64)
-
 
 class PropertyFailure(Exception):
     """A property does not hold; the message says what was measured."""
