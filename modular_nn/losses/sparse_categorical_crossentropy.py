@@ -80,6 +80,7 @@ class SparseCategoricalCrossentropy(SoftmaxCrossentropy):
         labels = self.labels
         batch = labels.size
         if self.config.from_logits:
+            # d/dz of -sum t log softmax(z) = softmax(z) - t (each row of t sums to 1)
             p = np.exp(log_softmax(self.z))
             return (p - self._targets(labels, p.shape[-1], p.dtype)) / batch
         # d/dp -sum t log p = -t / p
