@@ -20,16 +20,10 @@ def run(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.specs:
         try:
-            load_spec(path if path.lstrip().startswith("{") else _as_path(path))
+            load_spec(path)  # JSON text (starting with "{") or a path, as load_spec decides
         except SpecError as exc:
             failed += 1
             print(f"{path}: {exc}", file=sys.stderr)
         else:
             print(f"{path}: OK")
     return 1 if failed else 0
-
-
-def _as_path(text: str) -> object:
-    from pathlib import Path
-
-    return Path(text)
