@@ -12,7 +12,7 @@ from typing import Any
 
 from modular_nn.components.refs import ComponentRef
 from modular_nn.errors import PluginError
-from modular_nn.registry import KINDS, get_registry
+from modular_nn.registry import KINDS, get_registry, kind_label
 
 Record = dict[str, Any]
 _FIELDS = ("kind", "name", "plugin", "distribution", "version")
@@ -112,14 +112,10 @@ def describe_missing(records: list[Record]) -> str:
         groups.setdefault(key, []).append(record)
     parts = []
     for (distribution, version, plugin), items in groups.items():
-        names = ", ".join(f"{_label(r['kind'])} type {r['name']!r}" for r in items)
+        names = ", ".join(f"{kind_label(r['kind'])} type {r['name']!r}" for r in items)
         origin = f"{distribution} {version or ''}".strip() if distribution else f"plugin {plugin!r}"
         parts.append(f"{names} (provided by {origin}): {advice(items[0])}")
     return "; ".join(parts)
-
-
-def _label(kind: str) -> str:
-    return "loss" if kind == "losses" else kind[:-1]
 
 
 def advice(record: Record) -> str:
