@@ -36,6 +36,7 @@ from modular_nn.checkpoint.format import (
 )
 from modular_nn.checkpoint.provenance import advice, missing_components, parse_records
 from modular_nn.checkpoint.reader import CheckpointReader, open_checkpoint
+from modular_nn.model.summary import format_table
 
 
 def describe_checkpoint(path: str | os.PathLike[str], *, verify: bool = False) -> str:
@@ -193,8 +194,5 @@ def _brief(value: Any, width: int = 60) -> str:
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    return [
-        "  " + "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip()
-        for row in (header, *rows)
-    ]
+    """``format_table`` (the layout of ``Model.summary``), indented under its heading."""
+    return ["  " + line for line in format_table(rows, header).splitlines()]
