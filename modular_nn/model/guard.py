@@ -43,6 +43,7 @@ import numpy as np
 
 from modular_nn.errors import TrainingError
 from modular_nn.model.callbacks import EarlyStopping, ModelCheckpoint, ProgressLogger
+from modular_nn.model.inputs import all_finite
 
 if TYPE_CHECKING:
     from modular_nn.model.model import Model
@@ -61,7 +62,7 @@ class NonFiniteLoss(TrainingError):
 
 def non_finite(named: dict[str, np.ndarray]) -> list[str]:
     """The names of the arrays holding a NaN or an infinity, in order."""
-    return [name for name, a in named.items() if not np.isfinite(a).all()]
+    return [name for name, a in named.items() if not all_finite(a)]
 
 
 _add = np.add.reduce
@@ -260,9 +261,9 @@ def diagnose(model: Model, x: np.ndarray, y: np.ndarray) -> list[str]:
                 out = layer.forward(out, True)
                 fused = layer.output_activation if layer is model.layers[-1] else None
                 logits = fused.logits if fused is not None and fused is model._fused else None
-                if not found and not np.isfinite(out).all():
+                if not found and not all_finite(out):
                     found.append(f"first non-finite output: layer {layer.name!r}")
-                elif not found and logits is not None and not np.isfinite(logits).all():
+                elif not found and logits is not None and not all_finite(logits):
                     found.append(f"first non-finite output: layer {layer.name!r} (its logits)")
             loss, grad = model._loss_and_grad(out, y)
             loss_finite = math.isfinite(loss)
@@ -270,7 +271,7 @@ def diagnose(model: Model, x: np.ndarray, y: np.ndarray) -> list[str]:
                 found.append(f"every layer's output is finite but the loss is {loss}")
             for layer in reversed(model.layers[model._first_trainable :]):
                 grad = layer.backward(grad)
-                bad = next((k for k, g in layer.grads.items() if not np.isfinite(g).all()), None)
+                bad = next((k for k, g in layer.grads.items() if not all_finite(g)), None)
                 if bad is not None:
                     found.append(
                         f"first non-finite gradient going back from the loss: {layer.name}/{bad}"
