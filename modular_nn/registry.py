@@ -43,6 +43,7 @@ from modular_nn.components.initializer import Initializer
 from modular_nn.components.layer import Layer
 from modular_nn.components.loss import Loss
 from modular_nn.components.optimizer import Optimizer
+from modular_nn.components.refs import REF_KIND_LABEL
 from modular_nn.errors import PluginError
 
 ENTRY_POINT_GROUP = "modular_nn"
@@ -138,7 +139,7 @@ class ComponentConflictError(PluginError):
 
 def kind_label(kind: str) -> str:
     """``"layers"`` -> ``"layer"``, ``"losses"`` -> ``"loss"``."""
-    return {"losses": "loss"}.get(kind, kind[:-1] if kind.endswith("s") else kind)
+    return REF_KIND_LABEL.get(kind, kind)
 
 
 def _flag(name: str) -> bool:
