@@ -259,8 +259,7 @@ class Model:
         try:
             return self._train_step(x, y, [], epoch=self.epochs_done, step=0)
         except NonFiniteLoss as failure:
-            self._stop_non_finite(failure, x, y)
-            raise
+            raise self._non_finite_error(failure, x, y) from None
 
     def _train_step(
         self, x: np.ndarray, y: np.ndarray, metrics: list[Metric], *, epoch: int, step: int
@@ -286,15 +285,17 @@ class Model:
             metric.update(out, y)
         return loss
 
-    def _stop_non_finite(self, failure: NonFiniteLoss, x: np.ndarray, y: np.ndarray) -> None:
-        """Raise ``TrainingError`` for a ``train_on_batch`` step whose loss is not finite,
+    def _non_finite_error(
+        self, failure: NonFiniteLoss, x: np.ndarray, y: np.ndarray
+    ) -> TrainingError:
+        """The ``TrainingError`` for a ``train_on_batch`` step whose loss is not finite,
         naming the first layer whose output and the first parameter whose gradient went
         non-finite (``fit`` does more: it also rolls back non-finite weights)."""
         where = "".join(f"; {w}" for w in diagnose(self, x, y))
-        raise TrainingError(
+        return TrainingError(
             f"{failure}{where}; that step was not applied, the weights are the ones it started "
             f"from. {ADVICE}"
-        ) from None
+        )
 
     def fit(
         self,
