@@ -95,4 +95,3 @@ Schedule = Annotated[
     Union[Constant, StepDecay, ExponentialDecay, CosineDecay],  # noqa: UP007
     Field(discriminator="type"),
 ]
-SCHEDULE_NAMES = ("constant", "step_decay", "exponential", "cosine")
