@@ -31,6 +31,7 @@ from modular_nn.data.builtin import load_builtin
 from modular_nn.data.dataset import Dataset, Inputs
 from modular_nn.data.sources import H5Source
 from modular_nn.errors import DataError
+from modular_nn.model.inputs import all_finite
 
 DATA_SUFFIXES = (".npz", ".npy", ".csv", ".h5", ".hdf5")
 _QUERY_KEYS = {"x": "x_key", "y": "y_key", "label": "label_column"}
@@ -131,7 +132,7 @@ def _check_numeric(path: Path, name: str, arr: np.ndarray) -> np.ndarray:
         raise DataError(f"{path}: {name!r} must be numeric, received dtype {arr.dtype}")
     if arr.ndim == 0:
         raise DataError(f"{path}: {name!r} is a scalar; expected one row per sample")
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if not all_finite(arr):  # min/max, no elementwise temporary unless something is wrong
         bad = np.argwhere(~np.isfinite(arr))[0]
         count = int(np.count_nonzero(~np.isfinite(arr)))
         raise DataError(
