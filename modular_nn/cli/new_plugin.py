@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from string import Template
@@ -83,13 +83,7 @@ def write_plugin(name: str, directory: Path | str = ".", *, force: bool = False)
             f"{str(target)!r} already exists and is not empty; choose another --directory "
             "or pass --force to overwrite the generated files"
         )
-    values = {
-        "prefix": names.prefix,
-        "distribution": names.distribution,
-        "package": names.package,
-        "entry_point": names.prefix,
-        "mnn_version": __version__,
-    }
+    values = {**asdict(names), "mnn_version": __version__}
     templates = resources.files("modular_nn.cli") / "templates" / "new_plugin"
     for relative, template in planned_files(names).items():
         text = Template(templates.joinpath(template).read_text(encoding="utf-8"))
