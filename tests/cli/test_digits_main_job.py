@@ -2,9 +2,8 @@
 at least 97% accuracy on the held-out digits split, printed at the end."""
 
 import re
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,16 +14,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "digits_mlp.json"
 
 
 @pytest.mark.slow
-def test_digits_mlp_reaches_97_percent_on_the_held_out_split(tmp_path: Path) -> None:
-    script = Path(sys.executable).with_name("modular-nn")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "modular_nn.cli.main"]
-    result = subprocess.run(
-        [*command, "train", str(EXAMPLE), "--out", "digits.h5"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
+def test_digits_mlp_reaches_97_percent_on_the_held_out_split(cli: Any, tmp_path: Path) -> None:
+    result = cli("train", str(EXAMPLE), "--out", "digits.h5", cwd=tmp_path, timeout=600)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     printed = re.search(r"held-out accuracy: ([\d.]+)%", result.stdout)

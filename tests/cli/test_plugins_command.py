@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -53,20 +52,15 @@ def site(tmp_path):
     return root
 
 
-def run_cli(site, *args, **env):
-    """Run the real ``modular-nn`` in a subprocess that sees the fake distributions."""
-    environ = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
-        **env,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "modular_nn.cli.main", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        timeout=120,
-    )
+@pytest.fixture
+def run_cli(cli, site):
+    """``run_cli(*args, **env)``: the real ``modular-nn`` in a subprocess that sees the fakes."""
+
+    def run(*args, **env):
+        path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
+        return cli(*args, env={**os.environ, "PYTHONPATH": path, **env})
+
+    return run
 
 
 def test_lists_the_builtins_with_their_version_and_components(capsys):
@@ -112,24 +106,23 @@ def test_failures_and_conflicts_are_listed(site, monkeypatch, capsys):
     assert "layer 'both.same': modular-nn-one 1.0, modular-nn-two 1.0" in text
 
 
-def test_a_broken_plugin_does_not_take_the_command_line_down(site, tmp_path):
-    result = run_cli(site, "plugins")
+def test_a_broken_plugin_does_not_take_the_command_line_down(run_cli, tmp_path):
+    result = run_cli("plugins")
     assert result.returncode == 0, result.stderr
     assert "modular-nn-broken 0.3  [plugin 'broken']  FAILED" in result.stdout
     assert "modular-nn-good 1.0  [plugin 'good']" in result.stdout
     assert "modular-nn-broken" in result.stderr and "missing library" in result.stderr  # warned
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"input_shape": [2], "layers": [{"type": "good.same"}]}))
-    result = run_cli(site, "validate", str(spec))
+    result = run_cli("validate", str(spec))
     assert result.returncode == 0 and "OK" in result.stdout
 
 
-def test_strict_mode_makes_it_an_error_and_disabling_makes_it_go_away(site):
-    result = run_cli(site, "plugins", MODULAR_NN_STRICT_PLUGINS="1")
+def test_strict_mode_makes_it_an_error_and_disabling_makes_it_go_away(run_cli):
+    result = run_cli("plugins", MODULAR_NN_STRICT_PLUGINS="1")
     assert result.returncode == 1
     assert "error:" in result.stderr and "modular-nn-broken 0.3" in result.stderr
     result = run_cli(
-        site,
         "plugins",
         "--json",
         MODULAR_NN_DISABLE_PLUGINS="broken,modular-nn-two",

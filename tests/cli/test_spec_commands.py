@@ -1,9 +1,8 @@
 """``modular-nn validate``, ``summary`` and ``schema`` through the real console script."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 GOOD = {
     "input_shape": [4],
@@ -12,22 +11,13 @@ GOOD = {
 BAD = {"input_shape": [4], "layers": [{"type": "dense2", "units": -1}]}
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "modular_nn.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def write(tmp_path: Path, name: str, data: dict) -> str:
     path = tmp_path / name
     path.write_text(json.dumps(data))
     return str(path)
 
 
-def test_validate_ok_and_errors(tmp_path: Path) -> None:
+def test_validate_ok_and_errors(cli: Any, tmp_path: Path) -> None:
     good = write(tmp_path, "good.json", GOOD)
     bad = write(tmp_path, "bad.json", BAD)
     ok = cli("validate", good)
@@ -38,21 +28,21 @@ def test_validate_ok_and_errors(tmp_path: Path) -> None:
     assert "Traceback" not in failed.stderr
 
 
-def test_summary_prints_the_layer_table(tmp_path: Path) -> None:
+def test_summary_prints_the_layer_table(cli: Any, tmp_path: Path) -> None:
     result = cli("summary", write(tmp_path, "good.json", GOOD))
     assert result.returncode == 0
     assert "dense_1" in result.stdout and "(None, 2)" in result.stdout
     assert "Total params: 58" in result.stdout
 
 
-def test_summary_of_missing_file_is_one_clean_error() -> None:
+def test_summary_of_missing_file_is_one_clean_error(cli: Any) -> None:
     result = cli("summary", "missing.json")
     assert result.returncode == 1
     assert result.stderr.startswith("error:") and "missing.json" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_schema_prints_json_schema(tmp_path: Path) -> None:
+def test_schema_prints_json_schema(cli: Any, tmp_path: Path) -> None:
     result = cli("schema")
     assert result.returncode == 0
     schema = json.loads(result.stdout)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,16 +34,6 @@ SPEC = {
 }
 
 
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "modular_nn.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
-
-
 def write_spec(tmp_path: Path, **changes: object) -> str:
     path = tmp_path / "spec.json"
     path.write_text(json.dumps({**SPEC, **changes}))
@@ -56,7 +47,7 @@ def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str
         assert fragment in result.stderr
 
 
-def test_train_evaluate_predict_and_inspect(tmp_path: Path) -> None:
+def test_train_evaluate_predict_and_inspect(cli: Any, tmp_path: Path) -> None:
     plots = importlib.util.find_spec("matplotlib") is not None  # a dev dependency
     spec = write_spec(tmp_path)
     plot = ["--plot", "train.png"] if plots else []
@@ -95,7 +86,7 @@ def test_train_evaluate_predict_and_inspect(tmp_path: Path) -> None:
         assert (tmp_path / "inspect.png").stat().st_size > 1000
 
 
-def test_resume_continues_the_run_exactly(tmp_path: Path) -> None:
+def test_resume_continues_the_run_exactly(cli: Any, tmp_path: Path) -> None:
     spec = write_spec(tmp_path)
     assert cli("train", spec, "--out", "full.h5", "-q", cwd=tmp_path).returncode == 0
     half = cli(
@@ -144,7 +135,7 @@ def test_plot_without_matplotlib_says_how_to_install_it(tmp_path: Path) -> None:
     ],
 )
 def test_user_errors_are_one_clean_message(
-    tmp_path: Path, case: str, data: str | None, fragments: list[str]
+    cli: Any, tmp_path: Path, case: str, data: str | None, fragments: list[str]
 ) -> None:
     (tmp_path / "wide.csv").write_text("a,b,c,label\n1,2,3,0\n4,5,6,1\n")
     (tmp_path / "classes.csv").write_text("a,b,label\n1,2,0\n4,5,2\n")
@@ -156,7 +147,7 @@ def test_user_errors_are_one_clean_message(
     assert_clean_error(cli(*args, cwd=tmp_path), *fragments)
 
 
-def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+def test_debug_shows_the_traceback(cli: Any, tmp_path: Path) -> None:
     result = cli("--debug", "evaluate", "missing.h5", "--data", "builtin:xor", cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" in result.stderr
     assert "CheckpointError" in result.stderr
