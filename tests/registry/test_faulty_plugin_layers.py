@@ -90,7 +90,13 @@ def spec_with(layer_type: str) -> dict:
 
 def test_a_working_plugin_layer_trains(faulty) -> None:
     model = mnn.build_model(spec_with("faulty.twice"))
-    model.fit(np.ones((5, 3)), np.zeros((5, 1)), epochs=2, verbose=0)
+    x, y = np.ones((5, 3)), np.zeros((5, 1))
+    before = model.evaluate(x, y)["loss"]
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2 and model.optimizer.iterations == 2
+    assert model.evaluate(x, y)["loss"] < before  # its backward carried a useful gradient
+    hidden = np.arange(8.0).reshape(2, 4).astype(model.dtype)
+    np.testing.assert_array_equal(model.layers[1].forward(hidden), 2 * hidden)
 
 
 def test_a_backward_of_the_wrong_shape_is_named_at_the_first_step(faulty) -> None:
