@@ -30,7 +30,7 @@ def normalize_ref(kind: str, value: Any) -> dict[str, Any]:
     """
     from modular_nn.errors import PluginError
     from modular_nn.registry import get_registry
-    from modular_nn.spec.issues import describe_validation_error
+    from modular_nn.spec.issues import describe_validation_error, show
 
     label = REF_KIND_LABEL[kind]
     if isinstance(value, str):
@@ -43,7 +43,7 @@ def normalize_ref(kind: str, value: Any) -> dict[str, Any]:
             "component_ref",
             "expected the name of a registered {label} or an object with a 'type' key, "
             "received: {received}",
-            {"label": label, "received": repr(value)[:80]},
+            {"label": label, "received": show(value)},
         )
     try:
         info = get_registry().get(kind, name)
