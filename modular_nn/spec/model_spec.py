@@ -9,6 +9,7 @@ registered components (``spec_model()``), so each entry is validated by the
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
@@ -128,13 +129,16 @@ def _shorthand_union(registry: Registry, kind: str) -> Any:
     return Annotated[union, BeforeValidator(_expand_name, json_schema_input_type=input_type)]
 
 
-_cache: dict[int, tuple[int, type[ModelSpec]]] = {}
+#: per registry (weakly held: no stale entry once it is gone): (generation, ModelSpec subclass)
+_cache: weakref.WeakKeyDictionary[Registry, tuple[int, type[ModelSpec]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def spec_model(registry: Registry | None = None) -> type[ModelSpec]:
     """The ``ModelSpec`` subclass for the components registered now (cached per registry state)."""
     registry = registry or get_registry()
-    cached = _cache.get(id(registry))
+    cached = _cache.get(registry)
     if cached is not None and cached[0] == registry.generation:
         return cached[1]
     layer_union = _union(registry, "layers")
@@ -151,7 +155,7 @@ def spec_model(registry: Registry | None = None) -> type[ModelSpec]:
             Field(None, description='optimizer: a name ("adam") or {"type": ..., options}'),
         ),
     )
-    _cache[id(registry)] = (registry.generation, model)
+    _cache[registry] = (registry.generation, model)
     return model
 
 
