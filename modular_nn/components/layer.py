@@ -102,6 +102,14 @@ class Layer(Component):
         """The activation applied last by this layer, if any (used to fuse with the loss)."""
         return None
 
+    def check_feature_axis(self, input_shape: Shape) -> None:
+        """Raise ``ShapeError`` unless ``input_shape`` has a last (feature) axis to work on."""
+        if len(input_shape) < 1:
+            raise ShapeError(
+                f"{self.type_name} expects inputs with a feature axis, "
+                f"received input shape {tuple(input_shape)}"
+            )
+
     def check_rank(self, input_shape: Shape, rank: int, what: str) -> None:
         """Raise ``ShapeError`` unless ``input_shape`` (per sample) has ``rank`` axes."""
         if len(input_shape) != rank:

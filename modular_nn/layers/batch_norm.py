@@ -9,7 +9,6 @@ from pydantic import Field
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
-from modular_nn.errors import ShapeError
 
 
 class BatchNorm(Layer):
@@ -37,10 +36,7 @@ class BatchNorm(Layer):
         epsilon: float = Field(1e-5, gt=0, description="added to the variance")
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        if len(input_shape) < 1:
-            raise ShapeError(
-                f"batch_norm expects inputs with a feature axis, received {input_shape}"
-            )
+        self.check_feature_axis(input_shape)
         return tuple(input_shape)
 
     def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:

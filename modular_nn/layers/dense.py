@@ -10,7 +10,6 @@ from pydantic import Field
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Shape
 from modular_nn.components.refs import ActivationRef, InitializerRef
-from modular_nn.errors import ShapeError
 from modular_nn.layers.kernel_layer import KernelLayer
 
 
@@ -39,8 +38,7 @@ class Dense(KernelLayer):
         bias_initializer: InitializerRef = "zeros"
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        if len(input_shape) < 1:
-            raise ShapeError(f"dense expects inputs with a feature axis, received {input_shape}")
+        self.check_feature_axis(input_shape)
         return (*input_shape[:-1], self.config.units)
 
     def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:

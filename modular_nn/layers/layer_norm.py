@@ -9,7 +9,6 @@ from pydantic import Field
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
-from modular_nn.errors import ShapeError
 
 
 class LayerNorm(Layer):
@@ -36,10 +35,7 @@ class LayerNorm(Layer):
         scale: bool = Field(True, description="learn a gain gamma")
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        if len(input_shape) < 1:
-            raise ShapeError(
-                f"layer_norm expects inputs with a feature axis, received {input_shape}"
-            )
+        self.check_feature_axis(input_shape)
         return tuple(input_shape)
 
     def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:

@@ -10,7 +10,6 @@ from pydantic import Field
 import modular_nn as mnn
 from modular_nn.activations.sigmoid import stable_sigmoid
 from modular_nn.components.layer import Shape
-from modular_nn.errors import ShapeError
 from modular_nn.registry import get_registry
 from modular_nn_extras.affine import affine, affine_backward
 
@@ -53,10 +52,7 @@ class Highway(mnn.Layer):
         )
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
-        if len(input_shape) < 1:
-            raise ShapeError(
-                f"extras.highway expects inputs with a feature axis, received {input_shape}"
-            )
+        self.check_feature_axis(input_shape)
         return tuple(input_shape)
 
     def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
