@@ -10,7 +10,7 @@ from pydantic import Field
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.refs import InitializerRef
-from modular_nn.errors import DataError
+from modular_nn.model.inputs import integer_indices
 
 
 class Embedding(Layer):
@@ -58,20 +58,8 @@ class Embedding(Layer):
 
     def _ids(self, x: np.ndarray) -> np.ndarray:
         """``x`` as an integer index array, checked against ``input_dim``."""
-        x = np.asarray(x)
-        if x.dtype.kind == "f":
-            if not np.all(np.isfinite(x)) or np.any(x != np.round(x)):
-                raise DataError("embedding inputs must be whole numbers (integer ids)")
-        elif x.dtype.kind not in "iub":
-            raise DataError(f"embedding inputs must be integer ids, received dtype {x.dtype}")
-        ids = x.astype(np.intp, copy=False)
         limit = self.config.input_dim
-        if ids.size and (ids.min() < 0 or ids.max() >= limit):
-            raise DataError(
-                f"embedding expected ids in [0, {limit}) (input_dim={limit}), received values "
-                f"from {ids.min()} to {ids.max()}"
-            )
-        return ids
+        return integer_indices(x, limit, "embedding ids", f"input_dim={limit}")
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         self.ids = self._ids(x)

@@ -7,6 +7,7 @@ import numpy as np
 from modular_nn.components.layer import Shape
 from modular_nn.errors import DataError
 from modular_nn.losses.softmax_crossentropy import SoftmaxCrossentropy, log_softmax
+from modular_nn.model.inputs import integer_indices
 
 
 def pick(values: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -40,19 +41,10 @@ class SparseCategoricalCrossentropy(SoftmaxCrossentropy):
                 "sparse_categorical_crossentropy expects integer labels of shape "
                 f"(n{''.join(', ' + str(d) for d in output_shape[:-1])}), received {y.shape}"
             )
-        if y.dtype.kind == "f":
-            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-                raise DataError("sparse_categorical_crossentropy labels must be whole numbers")
-        elif y.dtype.kind not in "iub":
-            raise DataError(f"labels must be integers, received dtype {y.dtype}")
-        labels = y.astype(np.intp)
         classes = output_shape[-1]
-        if labels.size and (labels.min() < 0 or labels.max() >= classes):
-            raise DataError(
-                f"labels must be in [0, {classes}) for a {classes}-class output, "
-                f"received values from {labels.min()} to {labels.max()}"
-            )
-        return labels
+        return integer_indices(
+            y, classes, "sparse_categorical_crossentropy labels", f"a {classes}-class output"
+        )
 
     def _targets(self, labels: np.ndarray, classes: int, dtype: np.dtype) -> np.ndarray:
         s = self.config.label_smoothing

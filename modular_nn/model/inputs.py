@@ -64,3 +64,24 @@ def check_finite_targets(y: np.ndarray) -> None:
     """Targets with NaN or Inf would poison the loss."""
     if not all_finite(y):
         raise DataError("targets contain NaN or infinite values; clean the data first")
+
+
+def integer_indices(values: Any, limit: int, what: str, bound: str) -> np.ndarray:
+    """``values`` as an ``intp`` array of whole numbers in ``[0, limit)`` (class labels, ids).
+
+    ``what`` names the values in messages ("embedding ids"); ``bound`` says where
+    the limit comes from ("input_dim=1000", "a 10-class output").
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        if not all_finite(arr) or np.any(arr != np.round(arr)):
+            raise DataError(f"{what} must be whole numbers")
+    elif arr.dtype.kind not in "iub":
+        raise DataError(f"{what} must be integers, received dtype {arr.dtype}")
+    indices = arr.astype(np.intp, copy=False)
+    if indices.size and (indices.min() < 0 or indices.max() >= limit):
+        raise DataError(
+            f"{what} must be in [0, {limit}) for {bound}, received values from "
+            f"{indices.min()} to {indices.max()}"
+        )
+    return indices

@@ -56,9 +56,9 @@ def test_model_keeps_integer_ids_and_trains() -> None:
 def test_out_of_range_and_fractional_ids_are_data_errors() -> None:
     layer = Embedding(input_dim=3, output_dim=2)
     layer.build((2,), np.random.default_rng(0), np.float32)
-    with pytest.raises(mnn.DataError, match=r"ids in \[0, 3\)"):
+    with pytest.raises(mnn.DataError, match=r"ids must be in \[0, 3\)"):
         layer.forward(np.array([[0, 3]]))
-    with pytest.raises(mnn.DataError, match=r"ids in \[0, 3\)"):
+    with pytest.raises(mnn.DataError, match=r"ids must be in \[0, 3\)"):
         layer.forward(np.array([[-1, 0]]))
     with pytest.raises(mnn.DataError, match="whole numbers"):
         layer.forward(np.array([[0.5, 1.0]]))
