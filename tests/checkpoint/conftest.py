@@ -62,26 +62,53 @@ def checkpoint(trained: mnn.Model, tmp_path: Path) -> Path:
     return path
 
 
-def _same_state(model: mnn.Model, other: mnn.Model) -> bool:
-    weights, expected = model.get_weights(), other.get_weights()
-    slots, other_slots = model.optimizer.state_dict(), other.optimizer.state_dict()
-    return (
-        weights.keys() == expected.keys()
-        and all(np.array_equal(weights[k], expected[k]) for k in expected)
-        and slots["iterations"] == other_slots["iterations"]
-        and slots["slots"].keys() == other_slots["slots"].keys()
-        and all(
-            np.array_equal(slots["slots"][p][s], other_slots["slots"][p][s])
-            for p in other_slots["slots"]
-            for s in other_slots["slots"][p]
-        )
-        and (model.epochs_done, model.global_step) == (other.epochs_done, other.global_step)
-        and model.history.history == other.history.history
-        and model.rng.bit_generator.state == other.rng.bit_generator.state
-    )
+def state_differences(model: mnn.Model, other: mnn.Model) -> list[str]:
+    """What differs, bit for bit, between two models' training states: weights and buffers,
+    optimizer slots and step, epochs done, global step, history and generator state."""
+    diffs: list[str] = []
+
+    def arrays(label: str, mine: dict[str, np.ndarray], theirs: dict[str, np.ndarray]) -> None:
+        if mine.keys() != theirs.keys():
+            diffs.append(f"{label} names: {sorted(mine)} != {sorted(theirs)}")
+        for key in mine.keys() & theirs.keys():
+            a, b = mine[key], theirs[key]
+            if a.dtype != b.dtype or a.shape != b.shape or a.tobytes() != b.tobytes():
+                diffs.append(f"{label} {key}")
+
+    def slots(m: mnn.Model) -> tuple[int, dict[str, np.ndarray]]:
+        if m.optimizer is None:
+            return 0, {}
+        state = m.optimizer.state_dict()
+        flat = {f"{p}/{s}": v for p, named in state["slots"].items() for s, v in named.items()}
+        return state["iterations"], flat
+
+    arrays("weight", model.get_weights(), other.get_weights())
+    (steps, mine), (other_steps, theirs) = slots(model), slots(other)
+    arrays("optimizer slot", mine, theirs)
+    for label, a, b in [
+        ("optimizer iterations", steps, other_steps),
+        ("epochs_done", model.epochs_done, other.epochs_done),
+        ("global_step", model.global_step, other.global_step),
+        ("history", model.history.to_dict(), other.history.to_dict()),
+        ("generator state", model.rng.bit_generator.state, other.rng.bit_generator.state),
+    ]:
+        if a != b:
+            diffs.append(label)
+    return diffs
 
 
 @pytest.fixture
 def same_state() -> Callable[[mnn.Model, mnn.Model], bool]:
     """``same_state(a, b)``: weights, optimizer state, step counts, history and generator equal."""
-    return _same_state
+    return lambda a, b: not state_differences(a, b)
+
+
+@pytest.fixture
+def assert_same_state() -> Callable[[mnn.Model, mnn.Model], None]:
+    """``assert_same_state(a, b)``: fails listing every part of the states that differs."""
+
+    def check(model: mnn.Model, other: mnn.Model) -> None:
+        diffs = state_differences(model, other)
+        assert not diffs, f"training states differ in: {', '.join(diffs)}"
+
+    return check

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,9 @@ def _layer_example_model(type_name: str) -> tuple[mnn.Model, np.ndarray]:
 
 
 @pytest.mark.parametrize("type_name", mnn.available("layers"))
-def test_round_trip_for_every_layer_type(type_name: str, tmp_path: Path) -> None:
+def test_round_trip_for_every_layer_type(
+    type_name: str, tmp_path: Path, assert_same_state: Callable[[mnn.Model, mnn.Model], None]
+) -> None:
     model, x = _layer_example_model(type_name)
     y = np.random.default_rng(6).standard_normal((x.shape[0], *model.output_shape))
     if model.params:
@@ -52,34 +55,7 @@ def test_round_trip_for_every_layer_type(type_name: str, tmp_path: Path) -> None
     loaded = mnn.load(path)
     assert loaded.to_spec().model_dump() == model.to_spec().model_dump()
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x), strict=True)
-    _assert_same_state(loaded, model)
-
-
-def _state(model: mnn.Model) -> dict[str, Any]:
-    optimizer = model.optimizer.state_dict()
-    return {
-        "weights": model.get_weights(),
-        "slots": {
-            f"{p}/{s}": v.copy()
-            for p, slots in optimizer["slots"].items()
-            for s, v in slots.items()
-        },
-        "iterations": optimizer["iterations"],
-        "epochs_done": model.epochs_done,
-        "global_step": model.global_step,
-        "rng": model.rng.bit_generator.state,
-        "history": model.history.to_dict(),
-    }
-
-
-def _assert_same_state(a: mnn.Model, b: mnn.Model) -> None:
-    left, right = _state(a), _state(b)
-    for key in ("weights", "slots"):
-        assert left[key].keys() == right[key].keys()
-        for name in left[key]:
-            np.testing.assert_array_equal(left[key][name], right[key][name], strict=True)
-    for key in ("iterations", "epochs_done", "global_step", "rng", "history"):
-        assert left[key] == right[key], key
+    assert_same_state(loaded, model)
 
 
 OPTIMIZERS = {
@@ -89,7 +65,13 @@ OPTIMIZERS = {
 
 
 def _check_resume(
-    spec: dict[str, Any], xy: Any, path: Path, before: int, after: int, how: str = "plain"
+    spec: dict[str, Any],
+    xy: Any,
+    path: Path,
+    before: int,
+    after: int,
+    assert_same_state: Callable[[mnn.Model, mnn.Model], None],
+    how: str = "plain",
 ) -> mnn.Model:
     """Train ``before`` epochs, save, load, train ``after`` more; compare with no break."""
     uninterrupted = mnn.build_model(spec)
@@ -102,34 +84,45 @@ def _check_resume(
         resumed.fit(*xy, epochs=after, verbose=0)
     else:
         resumed.fit(*xy, epochs=before + after, initial_epoch=before, verbose=0)
-    _assert_same_state(resumed, uninterrupted)
+    assert_same_state(resumed, uninterrupted)
     return resumed
 
 
 @pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("how", ["plain", "initial_epoch"])
 def test_resume_is_bit_identical_to_uninterrupted_training(
-    optimizer: str, how: str, tiny_spec: Any, xy: Any, tmp_path: Path
+    optimizer: str,
+    how: str,
+    tiny_spec: Any,
+    xy: Any,
+    tmp_path: Path,
+    assert_same_state: Callable[[mnn.Model, mnn.Model], None],
 ) -> None:
     spec = tiny_spec(optimizer=OPTIMIZERS[optimizer])  # dropout and shuffling included
-    resumed = _check_resume(spec, xy, tmp_path / "run.h5", 2, 3, how)
+    resumed = _check_resume(spec, xy, tmp_path / "run.h5", 2, 3, assert_same_state, how)
     assert resumed.history.epoch == [1, 2, 3, 4, 5]
     assert resumed.optimizer.slots  # momentum / moments really were carried over
 
 
 @pytest.mark.parametrize("optimizer", mnn.available("optimizers"))
 def test_resume_with_every_optimizer(
-    optimizer: str, tiny_spec: Any, xy: Any, tmp_path: Path
+    optimizer: str,
+    tiny_spec: Any,
+    xy: Any,
+    tmp_path: Path,
+    assert_same_state: Callable[[mnn.Model, mnn.Model], None],
 ) -> None:
     info = get_registry().get("optimizers", optimizer)
     options = example_for(info).options  # type: ignore[union-attr]
     spec = tiny_spec(optimizer={"type": optimizer, **options})
-    _check_resume(spec, xy, tmp_path / "run.h5", 1, 2)
+    _check_resume(spec, xy, tmp_path / "run.h5", 1, 2, assert_same_state)
 
 
-def test_load_restores_training_state_and_history(trained: mnn.Model, checkpoint: Path) -> None:
+def test_load_restores_training_state_and_history(
+    trained: mnn.Model, checkpoint: Path, assert_same_state: Callable[[mnn.Model, mnn.Model], None]
+) -> None:
     loaded = mnn.load(checkpoint)
-    _assert_same_state(loaded, trained)
+    assert_same_state(loaded, trained)
     assert loaded.rng.bit_generator.state == trained.rng.bit_generator.state
     # The dropout layer draws from the restored generator itself, not a copy.
     assert loaded.layers[1].rng is loaded.rng
