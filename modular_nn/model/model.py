@@ -209,6 +209,7 @@ class Model:
         before the first trainable one are skipped and None is returned.
         """
         if input_grad:
+            flags = [layer.needs_input_grad for layer in self.layers]
             for layer in self.layers:
                 layer.needs_input_grad = True
             try:
@@ -216,7 +217,8 @@ class Model:
                     grad_out = layer.backward(grad_out)
                 return grad_out
             finally:
-                self._wire()
+                for layer, flag in zip(self.layers, flags):
+                    layer.needs_input_grad = flag
         for layer in reversed(self.layers[self._first_trainable :]):
             grad_out = layer.backward(grad_out)
         return None

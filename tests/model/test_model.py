@@ -228,3 +228,25 @@ def test_train_on_batch_returns_the_loss() -> None:
     loss = model.train_on_batch(XOR_X, XOR_Y)
     assert loss == pytest.approx(before, rel=1e-5)
     assert model.evaluate(XOR_X, XOR_Y)["loss"] < before
+
+
+def test_backward_can_return_the_input_gradient() -> None:
+    model = mnn.build_model(xor_spec(dtype="float64", loss="mse"))
+    x = np.array([[0.3, -0.7], [1.2, 0.4]])
+    out = model.forward(x, training=True)
+    grad_x = model.backward(np.ones_like(out), input_grad=True)
+
+    def total(inputs: np.ndarray) -> float:
+        return float(model.forward(inputs, training=True).sum())
+
+    eps = 1e-6
+    numeric = np.zeros_like(x)
+    for index in np.ndindex(*x.shape):
+        step = np.zeros_like(x)
+        step[index] = eps
+        numeric[index] = (total(x + step) - total(x - step)) / (2 * eps)
+    np.testing.assert_allclose(grad_x, numeric, rtol=1e-6, atol=1e-9)
+    # training's shortcut is back: the first layer skips its input gradient again
+    assert model.layers[0].needs_input_grad is False
+    model.forward(x, training=True)
+    assert model.backward(np.ones_like(out)) is None
