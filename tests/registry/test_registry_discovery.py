@@ -176,3 +176,20 @@ def test_one_entry_point_name_in_two_distributions(good_plugin, make_distributio
     assert {"a.double", "b.double"} <= set(registry.names("layers"))
     assert registry.plugins["extras"].provider.distribution == "modular-nn-a"
     assert registry.plugins["modular-nn-b:extras"].provider.distribution == "modular-nn-b"
+
+
+def test_discovery_happens_once_and_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = mnn.registry._discover_entry_points
+
+    def counting() -> object:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(mnn.registry, "_discover_entry_points", counting)
+    registry = mnn.registry.Registry()
+    assert calls == []  # creating a registry discovers nothing
+    assert "dense" in registry.names("layers")
+    registry.names("activations")
+    registry.get("layers", "dense")
+    assert calls == [1]  # the first use discovered, later uses did not
