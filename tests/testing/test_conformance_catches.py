@@ -27,6 +27,18 @@ class WrongBackward(Dense):
         return None if grad_in is None else grad_in * 0.5
 
 
+class WrongEvaluationBackward(Dense):
+    """Dense scaled by 2 in evaluation mode whose backward forgets that scale."""
+
+    type_name = "broken.wrong_eval_backward"
+    example_options = {"units": 3}
+    example_input_shape = (4,)
+
+    def forward(self, x, training=False):
+        out = super().forward(x, training)
+        return out if training else out * 2
+
+
 class WrongKernelGradient(Dense):
     type_name = "broken.wrong_kernel_grad"
     example_options = {"units": 3}
@@ -170,6 +182,7 @@ class BrokenPlugin:
         for cls in (
             WrongBackward,
             WrongKernelGradient,
+            WrongEvaluationBackward,
             LyingShape,
             ReplacesGrads,
             Upcasts,
@@ -209,16 +222,24 @@ def test_wrong_input_gradient_is_caught_with_its_error(registry):
     report = check_component("layers", "broken.wrong_backward", registry=registry)
     failures = failed(report)
     assert set(failures) == {"gradients"}
-    assert "input: max relative error" in failures["gradients"]
+    assert "input (training): max relative error" in failures["gradients"]
     assert "kernel" not in failures["gradients"]  # the parameter gradients are right
     with pytest.raises(ConformanceError, match="gradients"):
         report.raise_for_failures()
 
 
+def test_a_backward_wrong_only_in_evaluation_mode_is_caught(registry):
+    failures = failed(check_component("layers", "broken.wrong_eval_backward", registry=registry))
+    assert set(failures) == {"gradients"}
+    assert "(evaluation)" in failures["gradients"]
+    assert "(training)" not in failures["gradients"]
+
+
 def test_wrong_parameter_gradient_is_caught(registry):
     failures = failed(check_component("layers", "broken.wrong_kernel_grad", registry=registry))
     assert set(failures) == {"gradients"}
-    assert failures["gradients"].startswith("kernel: max relative error 2")  # sign flipped
+    # the sign is flipped: relative error 2
+    assert failures["gradients"].startswith("kernel (training): max relative error 2")
 
 
 def test_output_shape_disagreeing_with_compute_output_shape_is_caught(registry):

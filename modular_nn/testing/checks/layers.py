@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -110,14 +111,15 @@ class LayerChecks(ComponentChecks):
         return f"{len(actual)} parameter array(s), {count} values"
 
     def check_gradients(self) -> str:
-        results = check_layer_gradients(
-            self.make(),
-            self.input_shape,
-            training=True,
-            seed=self.seed,
-            x=self.x(batch=3),
-        )
-        return self.judge_gradients(results.values())
+        """Input and parameter gradients, in training and in evaluation mode."""
+        results = []
+        for training in (True, False):
+            mode = "training" if training else "evaluation"
+            checked = check_layer_gradients(
+                self.make(), self.input_shape, training=training, seed=self.seed, x=self.x(batch=3)
+            )
+            results += [replace(r, name=f"{r.name} ({mode})") for r in checked.values()]
+        return self.judge_gradients(results)
 
     def check_gradients_in_place(self) -> str:
         layer = self.built()
