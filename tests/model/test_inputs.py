@@ -1,0 +1,47 @@
+"""``model.inputs``: the finiteness check behind input, target, data-file and guard checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modular_nn.errors import DataError
+from modular_nn.model.inputs import all_finite, prepare_inputs
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex64])
+def test_all_finite_on_finite_arrays(dtype: type) -> None:
+    assert all_finite(np.linspace(-3, 3, 101).astype(dtype).reshape(1, 101))
+    assert all_finite(np.zeros((0, 4), dtype))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_all_finite_finds_one_bad_value_anywhere(bad: float, dtype: type) -> None:
+    for position in (0, 57, 999):
+        arr = np.ones(1000, dtype)
+        arr[position] = bad
+        assert not all_finite(arr)
+        assert not all_finite(arr.reshape(10, 100)[:, ::3].T)  # a strided view
+
+
+def test_all_finite_when_the_sum_overflows_but_every_value_is_finite() -> None:
+    big = np.full(10, np.finfo(np.float32).max, np.float32)
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(big.sum())
+    assert all_finite(big)
+    assert all_finite(np.array([60000.0, 60000.0], np.float16))  # float16 sum overflows too
+    assert not all_finite(np.array([np.inf, -np.inf], np.float32))  # sum NaN
+    assert not all_finite(np.array([1 + 1j, complex(0, np.nan)], np.complex128))
+
+
+def test_all_finite_integers_are_always_finite() -> None:
+    assert all_finite(np.arange(10))
+    assert all_finite(np.array([True, False]))
+
+
+def test_prepare_inputs_rejects_non_finite_values_with_a_count() -> None:
+    x = np.ones((4, 3), np.float32)
+    x[1, 2], x[3, 0] = np.nan, np.inf
+    with pytest.raises(DataError, match="2 NaN or infinite"):
+        prepare_inputs(x, (3,), np.dtype(np.float32))
