@@ -35,6 +35,7 @@ def test_every_workload_reports_a_figure(report: dict) -> None:
         "mlp_train_b32",
         "mlp_train_b128",
         "mlp_train_b512",
+        "mlp_train_b512_fit_per_call",
         "mlp_train_b128_cce",
         "mlp_predict_b1024",
         "mlp_memory_b512",
@@ -104,6 +105,7 @@ def test_report_names_the_blas_and_the_goals(report: dict) -> None:
     env = report["environment"]
     assert "blas" in env and "OPENBLAS_CORETYPE" in env
     assert report["extra"]["gemm_gflops"] > 0
+    assert report["extra"]["gemm_gflops_interleaved"] > 0  # timed in the MLP b512 rounds
     assert {g["goal"] for g in report["goals"]} >= {"CNN vs torch", "import + discovery (s)"}
 
 
