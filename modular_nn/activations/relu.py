@@ -20,8 +20,9 @@ def _zeros(dtype: np.dtype) -> np.ndarray:
     return zeros
 
 
-def positive_part(x: np.ndarray) -> np.ndarray:
-    """``np.maximum(x, 0)`` in a new array, about 3x as fast on large float arrays.
+def positive_part(x: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """``np.maximum(x, 0)``, about 3x as fast on large float arrays; into ``x`` itself
+    with ``in_place`` (when ``x`` is a writeable float array), else in a new array.
 
     NumPy compares against a scalar 0 in a loop that is not vectorized; against a
     zero array of the same length it is (bench: 190 -> 60 us on 512x512 float32).
@@ -30,7 +31,7 @@ def positive_part(x: np.ndarray) -> np.ndarray:
     """
     if x.dtype.kind != "f" or not x.flags.c_contiguous:
         return np.maximum(x, 0)
-    out = np.empty_like(x)
+    out = x if in_place and x.flags.writeable else np.empty_like(x)
     flat, flat_out, zeros = x.reshape(-1), out.reshape(-1), _zeros(x.dtype)
     for lo in range(0, flat.size, CHUNK):
         part = flat[lo : lo + CHUNK]
@@ -48,6 +49,10 @@ class ReLU(Activation):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.y = positive_part(x)
+        return self.y
+
+    def forward_in_place(self, x: np.ndarray) -> np.ndarray:
+        self.y = positive_part(x, in_place=True)
         return self.y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:

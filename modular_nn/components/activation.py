@@ -42,11 +42,26 @@ class Activation(Component):
         """Return dL/dx = dL/df * f'(x), from what ``forward`` kept."""
         raise NotImplementedError
 
-    def apply(self, x: np.ndarray) -> np.ndarray:
-        """Forward as layers use it: also keeps the logits when fused with the loss."""
+    def forward_in_place(self, x: np.ndarray) -> np.ndarray:
+        """``forward(x)``, free to compute into ``x`` itself and return it.
+
+        Layers call it (through ``apply(x, overwrite=True)``) on an array of their
+        own that nothing else reads afterwards, such as a matrix product just
+        computed; computing in place saves an array per call. The default is
+        ``forward(x)``; ``relu`` overrides it.
+        """
+        return self.forward(x)
+
+    def apply(self, x: np.ndarray, overwrite: bool = False) -> np.ndarray:
+        """Forward as layers use it: also keeps the logits when fused with the loss.
+
+        ``overwrite``: ``x`` is the caller's scratch array, which the activation may
+        overwrite (``forward_in_place``); never when fused, since the loss reads the logits.
+        """
         if self.fused:
             self.logits = x
-        return self.forward(x)
+            return self.forward(x)
+        return self.forward_in_place(x) if overwrite else self.forward(x)
 
     def apply_backward(self, grad_out: np.ndarray) -> np.ndarray:
         """Backward as layers use it: the identity when fused with the loss."""

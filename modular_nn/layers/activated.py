@@ -29,9 +29,10 @@ class ActivatedLayer(Layer):
     def output_activation(self) -> Activation | None:
         return self.activation
 
-    def activate(self, z: np.ndarray) -> np.ndarray:
-        """The activation of ``z`` (``z`` itself for the identity)."""
-        return z if self.activation.is_identity else self.activation.apply(z)
+    def activate(self, z: np.ndarray, overwrite: bool = False) -> np.ndarray:
+        """The activation of ``z`` (``z`` itself for the identity); with ``overwrite``,
+        ``z`` is the layer's own scratch array, which the activation may compute into."""
+        return z if self.activation.is_identity else self.activation.apply(z, overwrite)
 
     def activation_grad(self, grad_out: np.ndarray) -> np.ndarray:
         """dL/dz from dL/d(output), through the activation: dL/dz = dL/dy * f'(z)."""

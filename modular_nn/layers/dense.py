@@ -57,7 +57,7 @@ class Dense(KernelLayer):
         z = x @ self.params["kernel"]
         if self.config.use_bias:
             z += self.params["bias"]
-        return self.activate(z)
+        return self.activate(z, overwrite=True)  # z is ours alone
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # z = x W + b:  dL/dW = x^T dz,  dL/db = sum_batch dz,  dL/dx = dz W^T

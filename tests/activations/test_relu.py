@@ -52,3 +52,24 @@ def test_relu_forward_and_backward() -> None:
     grad = relu.backward(np.full_like(x, 2.0))
     assert grad.dtype == np.float32
     np.testing.assert_array_equal(grad, [[0, 0, 2], [2, 0, 2]])
+
+
+def test_positive_part_in_place_writes_into_its_input() -> None:
+    x = np.array([[-1.0, 2.0], [0.5, -3.0]], dtype=np.float32)
+    out = positive_part(x, in_place=True)
+    assert out is x
+    np.testing.assert_array_equal(x, [[0, 2], [0.5, 0]])
+    frozen = np.array([-1.0, 1.0])
+    frozen.flags.writeable = False
+    assert positive_part(frozen, in_place=True) is not frozen  # read-only: a new array
+
+
+def test_relu_forward_in_place_and_its_backward() -> None:
+    relu = ReLU()
+    z = np.array([[-2.0, 0.0, 3.0]], dtype=np.float64)
+    y = relu.apply(z, overwrite=True)
+    assert y is z
+    np.testing.assert_array_equal(y, [[0, 0, 3]])
+    np.testing.assert_array_equal(relu.backward(np.ones_like(y)), [[0, 0, 1]])
+    kept = np.array([[-2.0, 4.0]])
+    assert relu.apply(kept) is not kept and kept[0, 0] == -2.0  # no overwrite unless asked
