@@ -47,8 +47,14 @@ class MaxPool2D(Pool2D):
     The gradient goes to the first maximum of each window in row-major order
     (as PyTorch does), also when several elements tie (zeros after a ReLU).
     Non-overlapping windows (strides = pool size, the default) are reduced on a
-    reshaped view, first along each window row, then across rows; overlapping
-    ones loop over the window positions. Neither loops over pixels.
+    reshaped view. In training the window elements are first copied position by
+    position into one contiguous block each (``(ph * pw, n, oh, ow, c)``): with few
+    channels, NumPy is several times faster on such blocks than on the strided
+    views; backward visits the blocks in row-major order and gives each window's
+    gradient to the first element equal to its maximum. Outside training the
+    maximum is taken across the window's rows (whole image rows, contiguous),
+    then across its columns, without a copy. Overlapping windows loop over the
+    window positions, tracking the first maximum's index. Nothing loops over pixels.
     """
 
     type_name = "max_pool2d"
@@ -58,16 +64,23 @@ class MaxPool2D(Pool2D):
         self.tiled = window.strides == window.kernel
         xp = pad(x, window, -np.inf)
         if self.tiled:
-            # (n, oh, ph, ow, pw, c): the max of each window row, then across rows
-            x6 = self._tiles(xp)
+            x6 = self._tiles(xp)  # (n, oh, ph, ow, pw, c)
             ph, pw = window.kernel
-            row_max, self.col_index = first_max([x6[:, :, :, :, j] for j in range(pw)], training)
-            y, self.row_index = first_max([row_max[:, :, i] for i in range(ph)], training)
+            if training:  # one contiguous block per window position, kept for backward
+                blocks = np.ascontiguousarray(x6.transpose(2, 4, 0, 1, 3, 5))
+                self.blocks = blocks.reshape(ph * pw, *blocks.shape[2:])
+                y, _ = first_max(list(self.blocks), False)
+            else:  # across the window's rows (contiguous runs), then its columns
+                self.blocks = None
+                column_max, _ = first_max([x6[:, :, i] for i in range(ph)], False)
+                y, _ = first_max([column_max[:, :, :, j] for j in range(pw)], False)
+            self.y, self.tracked = y, training
         else:
             views = [xp[:, rows, cols, :] for _, _, (rows, cols) in window.slices()]
             y, self.index = first_max(views, training)
-        # backward needs the argmax indices; outside training keep x and find them if asked
-        self.x, self.tracked = x, training
+            self.tracked = training
+        # backward needs the argmax; outside training keep x and find it if asked
+        self.x = x
         return y
 
     def _tiles(self, xp: np.ndarray) -> np.ndarray:
@@ -87,11 +100,22 @@ class MaxPool2D(Pool2D):
         exact = padded_shape[1:3] == (oh * ph, ow * pw)
         dxp = (np.empty if self.tiled and exact else np.zeros)(padded_shape, dtype=grad_out.dtype)
         if self.tiled:
-            dx6 = self._tiles(dxp)
-            for i in range(ph):
-                g_row = grad_out * (self.row_index == i)
-                for j in range(pw):
-                    np.multiply(g_row, self.col_index[:, :, i] == j, out=dx6[:, :, i, :, j])
+            # each window's gradient goes to its first element (row-major) equal to its max
+            blocks = self.blocks
+            grads = np.empty_like(blocks, dtype=grad_out.dtype)
+            unclaimed = None  # windows whose first maximum is still to come
+            for k in range(ph * pw):
+                hit = blocks[k] == self.y
+                if unclaimed is None:
+                    unclaimed = ~hit
+                else:
+                    hit &= unclaimed
+                    unclaimed &= ~hit
+                np.multiply(grad_out, hit, out=grads[k])
+            # back to (n, oh, ph, ow, pw, c): one strided copy
+            self._tiles(dxp)[...] = grads.reshape(ph, pw, *grads.shape[1:]).transpose(
+                2, 3, 0, 4, 1, 5
+            )
         else:
             for k, (_, _, (rows, cols)) in enumerate(window.slices()):
                 dxp[:, rows, cols, :] += grad_out * (self.index == k)
