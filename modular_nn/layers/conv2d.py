@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Shape
 from modular_nn.components.refs import ActivationRef, InitializerRef
+from modular_nn.layers.channels import add_bias, bias_gradient
 from modular_nn.layers.kernel_layer import KernelLayer
 from modular_nn.layers.windows import (
     IntPair,
@@ -116,7 +117,7 @@ class Conv2D(KernelLayer):
                 [im2col(pad(x[i : i + step], window), window) @ kernel for i in range(0, n, step)]
             )
         if self.config.use_bias:
-            z += self.params["bias"]
+            add_bias(z, self.params["bias"])
         z = z.reshape(n, oh, ow, -1)
         # backward needs the im2col matrix; outside training keep only x and rebuild it if asked
         self.x = x
@@ -133,7 +134,7 @@ class Conv2D(KernelLayer):
         cols = self.cols if self.cols is not None else im2col(pad(self.x, self.window), self.window)
         np.matmul(cols.T, dz2, out=self.grads["kernel"].reshape(-1, filters))
         if self.config.use_bias:
-            np.einsum("pf->f", dz2, out=self.grads["bias"])
+            bias_gradient(dz2, self.grads["bias"])
         if not self.needs_input_grad:
             return None  # type: ignore[return-value]  # nothing upstream is trainable
         window = self.window

@@ -10,6 +10,7 @@ from pydantic import Field
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Shape
 from modular_nn.components.refs import ActivationRef, InitializerRef
+from modular_nn.layers.channels import add_bias, bias_gradient
 from modular_nn.layers.kernel_layer import KernelLayer
 
 
@@ -56,7 +57,7 @@ class Dense(KernelLayer):
         self.x = x
         z = x @ self.params["kernel"]
         if self.config.use_bias:
-            z += self.params["bias"]
+            add_bias(z, self.params["bias"])
         return self.activate(z, overwrite=True)  # z is ours alone
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
@@ -70,7 +71,7 @@ class Dense(KernelLayer):
             dz2 = dz
         np.matmul(x.T, dz2, out=self.grads["kernel"])
         if self.config.use_bias:
-            dz2.sum(axis=0, out=self.grads["bias"])
+            bias_gradient(dz2, self.grads["bias"])
         if not self.needs_input_grad:
             return None  # type: ignore[return-value]  # nothing upstream is trainable
         return dz @ self.params["kernel"].T
