@@ -31,9 +31,16 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 
 def prepare_inputs(
-    x: Any, input_shape: tuple[int, ...], dtype: np.dtype, *, integer_input: bool = False
+    x: Any,
+    input_shape: tuple[int, ...],
+    dtype: np.dtype,
+    *,
+    integer_input: bool = False,
+    check_finite: bool = True,
 ) -> np.ndarray:
-    """``x`` as a C-contiguous array of the model's dtype, checked for shape and finiteness."""
+    """``x`` as a C-contiguous array of the model's dtype, checked for shape and (unless
+    ``check_finite`` is false: the caller checks each batch with ``require_finite``)
+    finiteness."""
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:
@@ -51,10 +58,18 @@ def prepare_inputs(
         )
     if integer_input and arr.dtype.kind in "biu":
         return np.ascontiguousarray(arr)
-    if not all_finite(arr):
+    if check_finite:
+        require_finite(arr)
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def require_finite(batch: np.ndarray, whole: np.ndarray | None = None) -> None:
+    """``DataError`` if ``batch`` holds a NaN or an infinity; the message counts them in
+    ``whole`` (the array ``batch`` was cut from, default ``batch`` itself)."""
+    if not all_finite(batch):
+        arr = batch if whole is None else whole
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         raise DataError(f"inputs contain {bad} NaN or infinite value(s); clean the data first")
-    return np.ascontiguousarray(arr, dtype=dtype)
 
 
 def check_same_length(x: np.ndarray, y: np.ndarray) -> None:

@@ -20,7 +20,12 @@ from modular_nn.metrics import Metric, make_metrics
 from modular_nn.model.callbacks import Callback, CallbackList, EarlyStopping, ProgressLogger
 from modular_nn.model.guard import ADVICE, NonFiniteLoss, TrainingGuard, diagnose
 from modular_nn.model.history import History
-from modular_nn.model.inputs import check_finite_targets, check_same_length, prepare_inputs
+from modular_nn.model.inputs import (
+    check_finite_targets,
+    check_same_length,
+    prepare_inputs,
+    require_finite,
+)
 from modular_nn.model.layer_checks import check_backward_output, check_forward_output
 from modular_nn.registry import get_registry
 from modular_nn.spec.model_spec import ModelSpec, TrainingSpec
@@ -232,9 +237,11 @@ class Model:
         return value, loss.backward()  # type: ignore[union-attr]
 
     # ----- inputs --------------------------------------------------------------------
-    def _prepare_x(self, x: Any) -> np.ndarray:
+    def _prepare_x(self, x: Any, check_finite: bool = True) -> np.ndarray:
         integer = self.layers[0].accepts_integer_input
-        return prepare_inputs(x, self.input_shape, self.dtype, integer_input=integer)
+        return prepare_inputs(
+            x, self.input_shape, self.dtype, integer_input=integer, check_finite=check_finite
+        )
 
     def _prepare_xy(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         self._require("loss")
@@ -445,13 +452,15 @@ class Model:
         if isinstance(x, BatchSource):
             parts = [self.forward(self._prepare_x(xb), False) for xb, _ in x.batches(batch_size)]
             return np.concatenate(parts) if parts else np.empty((0, *self.output_shape))
-        x = self._prepare_x(x)
-        if x.shape[0] <= batch_size:
-            return self.forward(x, False)
-        parts = [
-            self.forward(x[i : i + batch_size], False) for i in range(0, x.shape[0], batch_size)
-        ]
-        return np.concatenate(parts)
+        # Each batch is checked for NaN and infinity just before the layers read it (the
+        # first product then finds it in cache), rather than in a pass of its own over x.
+        x = self._prepare_x(x, check_finite=False)
+        parts = []
+        for i in range(0, max(x.shape[0], 1), batch_size):
+            batch = x[i : i + batch_size]
+            require_finite(batch, x)
+            parts.append(self.forward(batch, False))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def evaluate(self, x: Any, y: Any = None, batch_size: int | None = None) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` (and any other metrics) in evaluation mode.

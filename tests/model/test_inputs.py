@@ -45,3 +45,40 @@ def test_prepare_inputs_rejects_non_finite_values_with_a_count() -> None:
     x[1, 2], x[3, 0] = np.nan, np.inf
     with pytest.raises(DataError, match="2 NaN or infinite"):
         prepare_inputs(x, (3,), np.dtype(np.float32))
+
+
+def _tiny_model():  # noqa: ANN202
+    import modular_nn as mnn
+
+    return mnn.build_model(
+        {
+            "input_shape": [3],
+            "layers": [
+                {"type": "dense", "units": 4, "activation": "relu"},
+                {"type": "dense", "units": 2},
+            ],
+            "loss": "mse",
+            "optimizer": "sgd",
+        }
+    )
+
+
+def test_predict_checks_each_batch_and_counts_every_bad_value() -> None:
+    model = _tiny_model()
+    x = np.ones((10, 3), np.float32)
+    x[1, 0], x[8, 2], x[9, 1] = np.nan, np.inf, -np.inf  # the first batch and the last
+    for batch_size in (4, 100):
+        with pytest.raises(DataError, match="inputs contain 3 NaN or infinite"):
+            model.predict(x, batch_size=batch_size)
+    x[1, 0] = 0.0
+    with pytest.raises(DataError, match="inputs contain 2 NaN or infinite"):
+        model.predict(x, batch_size=4)  # found in the last batch only
+
+
+def test_predict_of_no_rows_and_of_one_batch() -> None:
+    model = _tiny_model()
+    assert model.predict(np.empty((0, 3), np.float32)).shape == (0, 2)
+    x = np.random.default_rng(0).random((7, 3)).astype(np.float32)
+    np.testing.assert_allclose(
+        model.predict(x, batch_size=7), model.predict(x, batch_size=3), rtol=1e-6
+    )
