@@ -42,6 +42,8 @@ def rows_per_group(rows: int, channels: int, itemsize: int = 4) -> int:
 
 def _group(a: np.ndarray) -> int:
     channels = a.shape[-1]
+    if channels >= LONG_ROW:
+        return 1
     rows = a.size // channels if channels else 0
     return rows_per_group(rows, channels, a.itemsize) if rows else 1
 

@@ -86,7 +86,7 @@ class SparseCategoricalCrossentropy(SoftmaxCrossentropy):
             # the log-softmax of the logits below
             picked = pick(y_pred, y_true)
             if picked.size and picked.min() >= np.finfo(picked.dtype).tiny:
-                return -float(np.log(picked).mean())
+                return -float(np.add.reduce(np.log(picked))) / picked.size  # the mean
         return self._nll(log_softmax(logits), y_true)
 
     def backward_logits(self) -> np.ndarray:

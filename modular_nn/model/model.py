@@ -564,7 +564,7 @@ def _array_batches(x: np.ndarray, y: np.ndarray) -> BatchesFn:
         order = rng.permutation(x.shape[0])
         for lo in range(0, x.shape[0], batch_size):
             index = order[lo : lo + batch_size]
-            yield np.take(x, index, axis=0), np.take(y, index, axis=0)
+            yield x.take(index, axis=0), y.take(index, axis=0)
 
     return batches
 
