@@ -45,7 +45,7 @@ IMPLS = ("modular_nn", "numpy", "seed", "torch", "jax")
 BASELINES = IMPLS[1:]
 PARTS = ("mlp", "predict", "cnn", "memory", "import")
 #: Seconds between timed calls (see ``round_robin``).
-PAUSE = 0.1
+PAUSE = 0.2
 
 
 @dataclass
@@ -161,7 +161,8 @@ def round_robin(
 
     Each call starts after a pause of ``PAUSE`` seconds, so that the thread pools of the
     call before (OpenBLAS, OpenMP, XLA's) have stopped spinning and gone to sleep:
-    otherwise whichever runner comes next pays for them.
+    otherwise whichever runner comes next pays for them. (OpenBLAS's worker threads
+    spin for about 0.11 s after a matrix product here.)
     """
     for run in runners.values():
         run()
