@@ -51,3 +51,12 @@ def test_matches_pytorch(pool_size, strides, pad) -> None:
     yt.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
     np.testing.assert_allclose(y, yt.detach().numpy().transpose(0, 2, 3, 1), atol=1e-5)
     np.testing.assert_allclose(dx, xt.grad.numpy().transpose(0, 2, 3, 1), atol=1e-5)
+
+
+@pytest.mark.parametrize("pool_size", [2, (2, 3), 3])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_training_and_inference_paths_give_the_same_maxima(pool_size, padding) -> None:
+    layer = MaxPool2D(pool_size=pool_size, padding=padding)
+    layer.build((7, 9, 16), np.random.default_rng(0), np.float32)
+    x = np.maximum(np.random.default_rng(1).standard_normal((3, 7, 9, 16)), 0).astype(np.float32)
+    np.testing.assert_array_equal(layer.forward(x, True), layer.forward(x, False))
