@@ -254,51 +254,54 @@ class Bench:
         sizes = bl.dense_sizes(spec)
         flops = mlp_flops_per_sample(sizes)
         self.extra["mlp_mflop_per_sample"] = flops / 1e6
+        # timed in the same rounds as a batch size's row, so that the ratios compare
+        # figures of the same moments: the categorical (one-hot) loss at batch 128
+        # (modular_nn only, against that row's baselines: their maths is the same); at the
+        # largest batch, the GEMM the goal compares with and fit called once per epoch
+        cce_batch = 128 if 128 in s.mlp_batches else s.mlp_batches[0]
+        cspec = bl.load_spec("mlp", loss="categorical_crossentropy")
         for batch in s.mlp_batches:
             self.log(f"MLP training, batch {batch} ...")
             trainers = self._trainers(_mlp_factories(spec, x, y, batch))
-            if batch != max(s.mlp_batches):
-                row, _ = self._time_epochs(f"mlp_train_b{batch}", trainers, s.mlp_samples)
-                row.notes.append(f"MLP 784-512-256-10 training, batch {batch}, sparse CE")
-                continue
-            # the largest batch also times, in the same rounds, the GEMM the goal compares
-            # with and modular_nn called as fit(epochs=1) once per epoch
-            per_call = bl.ModularNN(spec, x, y, batch)
-            gemm = gemm_runner(s.gemm_size)
-            row, times = self._time_epochs(
-                f"mlp_train_b{batch}", trainers, s.mlp_samples,
-                extra={"fit_per_call": per_call.fit_call_epoch, "gemm": gemm},
-            )  # fmt: skip
+            extra: dict[str, Callable[[], Any]] = {}
+            if batch == cce_batch:
+                cce = bl.ModularNN(cspec, x, bl.one_hot(y, sizes[-1]), batch)
+                trainers["cce"] = cce  # closed with the others; its row is split off below
+            if batch == max(s.mlp_batches):
+                extra["fit_per_call"] = bl.ModularNN(spec, x, y, batch).fit_call_epoch
+                extra["gemm"] = gemm_runner(s.gemm_size)
+            row, times = self._time_epochs(f"mlp_train_b{batch}", trainers, s.mlp_samples, extra)
             row.notes.append(f"MLP 784-512-256-10 training, batch {batch}, sparse CE")
-            self.extra["mlp_gflops"] = {name: v * flops / 1e9 for name, v in row.values.items()}
-            self.extra["gemm_gflops_interleaved"] = 2 * s.gemm_size**3 / times["gemm"] / 1e9
-            calls = Row(f"mlp_train_b{batch}_fit_per_call", "training throughput", "samples/s")
-            calls.values = {k: v for k, v in row.values.items() if k != "modular_nn"}
-            calls.values["modular_nn"] = s.mlp_samples / times["fit_per_call"]
-            calls.notes.append(
-                "modular_nn called as fit(x, y, epochs=1) once per epoch, in the same rounds: "
-                "each call checks the arrays again"
-            )
-            self.rows.append(calls)
-        # the categorical (one-hot) loss on the same model: modular_nn only, against the
-        # sparse row's baselines (their maths is the same)
-        batch = 128 if 128 in s.mlp_batches else s.mlp_batches[0]
-        self.log(f"MLP training with categorical CE, batch {batch} ...")
-        cspec = bl.load_spec("mlp", loss="categorical_crossentropy")
-        onehot = bl.one_hot(y, sizes[-1])
-        trainer = bl.ModularNN(cspec, x, onehot, batch)
-        try:
-            medians, samples = round_robin(
-                {"modular_nn": trainer.train_epoch}, s.repeats, s.summary
-            )
-        finally:
-            trainer.close()
-        base = next(r for r in self.rows if r.workload == f"mlp_train_b{batch}")
-        row = Row(f"mlp_train_b{batch}_cce", "training throughput", "samples/s")
+            if "cce" in row.values:
+                cce_value, cce_samples = row.values.pop("cce"), row.samples.pop("cce")
+                self._derived_row(row, f"mlp_train_b{batch}_cce", s.mlp_samples / cce_value,
+                                  "categorical CE with one-hot targets, in the same rounds",
+                                  cce_samples)  # fmt: skip
+            if "gemm" in times:
+                self.extra["mlp_gflops"] = {n: v * flops / 1e9 for n, v in row.values.items()}
+                self.extra["gemm_gflops_interleaved"] = 2 * s.gemm_size**3 / times["gemm"] / 1e9
+                self._derived_row(
+                    row, f"mlp_train_b{batch}_fit_per_call", times["fit_per_call"],
+                    "modular_nn called as fit(x, y, epochs=1) once per epoch, in the same "
+                    "rounds: each call checks the arrays again",
+                )  # fmt: skip
+
+    def _derived_row(
+        self,
+        base: Row,
+        workload: str,
+        seconds: float,
+        note: str,
+        samples: list[float] | None = None,
+    ) -> None:
+        """A row of another modular_nn figure (``seconds`` per epoch) against ``base``'s
+        baselines, timed in the same rounds."""
+        row = Row(workload, base.metric, base.unit)
         row.values = {k: v for k, v in base.values.items() if k != "modular_nn"}
-        row.values["modular_nn"] = s.mlp_samples / medians["modular_nn"]
-        row.samples = {"modular_nn": [s.mlp_samples / t for t in samples["modular_nn"]]}
-        row.notes.append("categorical CE with one-hot targets; baselines from the sparse row")
+        row.values["modular_nn"] = self.s.mlp_samples / seconds
+        if samples is not None:
+            row.samples = {"modular_nn": samples}
+        row.notes.append(note)
         self.rows.append(row)
 
     def predict(self) -> None:
