@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import modular_nn as mnn
+from modular_nn.activations.relu import ReLU
+from modular_nn.activations.tanh import Tanh
 from modular_nn.layers.dense import Dense
 from modular_nn.losses.mse import MeanSquaredError
 from modular_nn.optimizers.sgd import SGD
@@ -176,6 +178,26 @@ class DropsOption(mnn.Layer):
         return grad_out * self.config.scale
 
 
+class MutatingTanh(Tanh):
+    """tanh computed into its input even when the caller did not allow it."""
+
+    type_name = "broken.mutating_tanh"
+
+    def forward(self, x):
+        self.y = np.tanh(x, out=x)
+        return self.y
+
+
+class WrongInPlaceReLU(ReLU):
+    """An in-place forward that forgets the negative part."""
+
+    type_name = "broken.wrong_in_place_relu"
+
+    def forward_in_place(self, x):
+        self.y = x  # the identity: wrong wherever x < 0
+        return x
+
+
 class BrokenPlugin:
     @mnn.hookimpl
     def register_layers(self, register):
@@ -192,6 +214,11 @@ class BrokenPlugin:
             DropsOption,
         ):
             register(cls)
+
+    @mnn.hookimpl
+    def register_activations(self, register):
+        register(MutatingTanh)
+        register(WrongInPlaceReLU)
 
     @mnn.hookimpl
     def register_losses(self, register):
@@ -285,6 +312,20 @@ def test_a_config_that_does_not_round_trip_is_caught(registry):
     failures = failed(check_component("layers", "broken.drops_option", registry=registry))
     assert "layers[0].scale: 2.0 != 1.0" in failures["spec round trip"]
     assert "predictions differ after save/load" in failures["hdf5 round trip"]
+
+
+def test_an_activation_overwriting_its_input_is_caught(registry):
+    failures = failed(check_component("activations", "broken.mutating_tanh", registry=registry))
+    assert "in-place forward" in failures
+    assert "forward(x) changed x" in failures["in-place forward"]
+
+
+def test_a_wrong_in_place_forward_is_caught(registry):
+    failures = failed(
+        check_component("activations", "broken.wrong_in_place_relu", registry=registry)
+    )
+    assert set(failures) == {"in-place forward"}
+    assert "outputs of forward and forward_in_place differ" in failures["in-place forward"]
 
 
 def test_a_loss_that_sums_over_the_batch_is_caught(registry):

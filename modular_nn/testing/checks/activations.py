@@ -13,11 +13,13 @@ from modular_nn.testing.gradcheck import check_activation_gradient
 
 
 class ActivationChecks(ComponentChecks):
-    """Shape, gradient, dtypes, determinism, batch independence, spec and HDF5 round trips."""
+    """Shape, gradient, the in-place forward, dtypes, determinism, batch independence, spec
+    and HDF5 round trips."""
 
     properties = (
         ("output shape", "check_output_shape"),
         ("gradients", "check_gradients"),
+        ("in-place forward", "check_in_place"),
         ("dtype float32", "check_float32"),
         ("dtype float64", "check_float64"),
         ("determinism", "check_determinism"),
@@ -50,6 +52,31 @@ class ActivationChecks(ComponentChecks):
         return self.judge_gradients(
             [check_activation_gradient(self.make(), x=self.x(), seed=self.seed)]
         )
+
+    def check_in_place(self) -> str:
+        """``forward`` leaves its input alone; ``forward_in_place`` (which layers call on
+        their own scratch arrays) computes the same values and keeps what backward needs."""
+        x = self.x()
+        kept = x.copy()
+        activation: Activation = self.make()
+        y = np.array(activation.forward(x))
+        g = self.grad_like(y)
+        grad = np.array(activation.backward(g))
+        problems = []
+        if not np.array_equal(x, kept, equal_nan=True):
+            problems.append("forward(x) changed x: an input may be read again by its owner")
+        scratch = kept.copy()
+        in_place: Activation = self.make()
+        y_in_place = np.array(in_place.forward_in_place(scratch))
+        grad_in_place = np.array(in_place.backward(g))
+        problems += differences(
+            {"outputs of forward and forward_in_place": (y, y_in_place),
+             "gradients after forward and after forward_in_place": (grad, grad_in_place)},
+            prefix="the",
+        )  # fmt: skip
+        fail_if(problems)
+        overridden = type(in_place).forward_in_place is not Activation.forward_in_place
+        return "computes in place, same values" if overridden else "input left alone"
 
     def check_dtype(self, dtype: np.dtype) -> str:
         activation: Activation = self.make()
