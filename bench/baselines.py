@@ -100,7 +100,9 @@ class EpochGate:
     A callback blocks at each epoch's start until ``run_epoch`` releases it and signals
     at the epoch's end (after the epoch's checks, metrics and history), so the
     caller's timing of ``run_epoch`` covers exactly one epoch of ``fit``; the calling
-    thread sleeps meanwhile.
+    thread sleeps meanwhile. Epochs are counted, so a ``fit`` that ends (an error, or a
+    callback stopping it) is reported by the next ``run_epoch`` and never taken for an
+    epoch.
     """
 
     def __init__(self, model: Any, x: np.ndarray, y: np.ndarray, batch: int) -> None:
@@ -108,7 +110,8 @@ class EpochGate:
 
         gate = self
         self.go, self.done = threading.Semaphore(0), threading.Semaphore(0)
-        self.closed = False
+        self.closed = self.finished = False
+        self.epochs = 0
         self.error: BaseException | None = None
 
         class Gate(Callback):
@@ -118,6 +121,7 @@ class EpochGate:
                     raise _Closed
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                gate.epochs += 1
                 gate.done.release()
 
         def work() -> None:
@@ -127,26 +131,29 @@ class EpochGate:
                 pass
             except BaseException as exc:  # handed to the caller by run_epoch
                 gate.error = exc
+            gate.finished = True
             gate.done.release()
 
         self.thread = threading.Thread(target=work, name="modular_nn-fit", daemon=True)
         self.thread.start()
 
     def run_epoch(self) -> None:
-        if not self.closed and self.error is None:
+        before = self.epochs
+        if not (self.closed or self.finished):
             self.go.release()
             self.done.acquire()
+        if self.epochs > before:
+            return
         if self.error is not None:
             error, self.error, self.closed = self.error, None, True
             raise RuntimeError("modular_nn's fit failed") from error
-        if self.closed:
-            raise RuntimeError("the gated fit call has ended")
+        raise RuntimeError("the gated fit call has ended")
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
             self.go.release()
-            self.thread.join()
+            self.thread.join(timeout=60)
 
 
 # ----- hand-written NumPy -------------------------------------------------------------------

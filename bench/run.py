@@ -1,6 +1,6 @@
 """modular_nn's benchmark suite (issue 8).
 
-    python bench/run.py            # the full suite, a table on stdout (about five minutes)
+    python bench/run.py            # the full suite, a table on stdout (about eight minutes)
     python bench/run.py --json     # the same figures as one JSON object
     python bench/run.py --quick    # tiny sizes, one repeat: checks that everything runs
 
@@ -226,6 +226,7 @@ class Bench:
         self.rows: list[Row] = []
         self.notes: dict[str, str] = {}
         self.extra: dict[str, Any] = {}
+        self.extra_samples: dict[str, list[float]] = {}  # seconds per round of extra runners
 
     def _make(self, name: str, factory: Callable[[], Any]) -> Any | None:
         if name != "modular_nn" and name not in self.s.baselines:
@@ -280,10 +281,11 @@ class Bench:
             if "gemm" in times:
                 self.extra["mlp_gflops"] = {n: v * flops / 1e9 for n, v in row.values.items()}
                 self.extra["gemm_gflops_interleaved"] = 2 * s.gemm_size**3 / times["gemm"] / 1e9
+                per_call = [round(s.mlp_samples / t, 1) for t in self.extra_samples["fit_per_call"]]
                 self._derived_row(
                     row, f"mlp_train_b{batch}_fit_per_call", times["fit_per_call"],
                     "modular_nn called as fit(x, y, epochs=1) once per epoch, in the same "
-                    "rounds: each call checks the arrays again",
+                    "rounds: each call checks the arrays again", per_call,
                 )  # fmt: skip
 
     def _derived_row(
@@ -294,13 +296,14 @@ class Bench:
         note: str,
         samples: list[float] | None = None,
     ) -> None:
-        """A row of another modular_nn figure (``seconds`` per epoch) against ``base``'s
-        baselines, timed in the same rounds."""
+        """A row of another modular_nn figure (``seconds`` per epoch, ``samples`` its
+        samples/s per round) against ``base``'s baselines, timed in the same rounds."""
         row = Row(workload, base.metric, base.unit)
         row.values = {k: v for k, v in base.values.items() if k != "modular_nn"}
         row.values["modular_nn"] = self.s.mlp_samples / seconds
+        row.samples = {k: v for k, v in base.samples.items() if k != "modular_nn"}
         if samples is not None:
-            row.samples = {"modular_nn": samples}
+            row.samples["modular_nn"] = samples
         row.notes.append(note)
         self.rows.append(row)
 
@@ -367,8 +370,7 @@ class Bench:
             for trainer in trainers.values():
                 getattr(trainer, "close", lambda: None)()
         others = {name: medians.pop(name) for name in extra or {}}
-        for name in extra or {}:
-            samples.pop(name)
+        self.extra_samples = {name: samples.pop(name) for name in extra or {}}
         return self._row(workload, "training throughput", medians, samples, n), others
 
     def _row(

@@ -77,3 +77,22 @@ def test_a_failing_fit_raises_in_the_caller(baselines) -> None:  # noqa: ANN001
     with pytest.raises(RuntimeError, match="has ended"):
         trainer.train_epoch()
     trainer.close()
+
+
+def test_a_fit_stopped_by_a_callback_is_reported_not_timed(baselines) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(2)
+    x, y = rng.random((32, 12), dtype=np.float32), rng.integers(0, 10, 32)
+    spec = small_spec(baselines)
+    # early stopping that cannot see an improvement: fit ends after its second epoch
+    spec["training"] = {"early_stopping": {"monitor": "loss", "patience": 1, "min_delta": 100}}
+    trainer = baselines.ModularNN(spec, x, y, 16)
+    try:
+        trainer.train_epoch()
+        trainer.train_epoch()
+        assert trainer.model.epochs_done == 2
+        for _ in range(2):  # never taken for an epoch, never a hang
+            with pytest.raises(RuntimeError, match="has ended"):
+                trainer.train_epoch()
+    finally:
+        trainer.close()
+    assert trainer.model.epochs_done == 2
