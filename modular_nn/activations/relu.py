@@ -29,7 +29,7 @@ def positive_part(x: np.ndarray, in_place: bool = False) -> np.ndarray:
     So a contiguous float array is compared chunk by chunk with a cached zero
     vector. The values are those of ``np.maximum(x, 0)``, NaN propagating.
     """
-    if x.dtype.kind != "f" or not x.flags.c_contiguous:
+    if x.dtype.kind != "f" or not x.flags.c_contiguous or x.ndim == 0:
         return np.maximum(x, 0)
     out = x if in_place and x.flags.writeable else np.empty_like(x)
     flat, flat_out, zeros = x.reshape(-1), out.reshape(-1), _zeros(x.dtype)

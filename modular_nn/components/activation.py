@@ -14,6 +14,7 @@ the logits, straight through.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import ClassVar
 
 import numpy as np
@@ -45,23 +46,31 @@ class Activation(Component):
     def forward_in_place(self, x: np.ndarray) -> np.ndarray:
         """``forward(x)``, free to compute into ``x`` itself and return it.
 
-        Layers call it (through ``apply(x, overwrite=True)``) on an array of their
-        own that nothing else reads afterwards, such as a matrix product just
-        computed; computing in place saves an array per call. The default is
-        ``forward(x)``; ``relu`` overrides it.
+        Layers call it (through ``apply_owned``) on an array of their own that
+        nothing else reads afterwards, such as a matrix product just computed;
+        computing in place saves an array per call. The default is ``forward(x)``;
+        ``relu`` overrides it.
         """
         return self.forward(x)
 
-    def apply(self, x: np.ndarray, overwrite: bool = False) -> np.ndarray:
-        """Forward as layers use it: also keeps the logits when fused with the loss.
-
-        ``overwrite``: ``x`` is the caller's scratch array, which the activation may
-        overwrite (``forward_in_place``); never when fused, since the loss reads the logits.
-        """
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """Forward as layers use it: also keeps the logits when fused with the loss."""
         if self.fused:
             self.logits = x
-            return self.forward(x)
-        return self.forward_in_place(x) if overwrite else self.forward(x)
+        return self.forward(x)
+
+    def apply_owned(self, x: np.ndarray) -> np.ndarray:
+        """``apply(x)`` for an ``x`` the calling layer owns and reads no more, which the
+        activation may compute into (``forward_in_place``).
+
+        In place only when nothing else must see ``x``: not when fused (the loss
+        reads the logits), and not when a subclass overrides ``apply``, or
+        ``forward`` below the class defining ``forward_in_place`` (a ``relu``
+        subclass with a forward of its own must not get ``relu``'s in-place forward).
+        """
+        if self.fused or not _in_place_is_forward(type(self)):
+            return self.apply(x)
+        return self.forward_in_place(x)
 
     def apply_backward(self, grad_out: np.ndarray) -> np.ndarray:
         """Backward as layers use it: the identity when fused with the loss."""
@@ -71,3 +80,17 @@ class Activation(Component):
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(np.asarray(x))
+
+
+@cache
+def _in_place_is_forward(cls: type) -> bool:
+    """Whether ``cls.forward_in_place`` may stand for ``cls.apply``: ``apply`` is the base
+    one and ``forward_in_place`` is defined in (a subclass of) the class defining
+    ``forward``."""
+
+    def definer(name: str) -> type:
+        return next(k for k in cls.__mro__ if name in vars(k))
+
+    return definer("apply") is Activation and issubclass(
+        definer("forward_in_place"), definer("forward")
+    )

@@ -29,10 +29,17 @@ class ActivatedLayer(Layer):
     def output_activation(self) -> Activation | None:
         return self.activation
 
-    def activate(self, z: np.ndarray, overwrite: bool = False) -> np.ndarray:
-        """The activation of ``z`` (``z`` itself for the identity); with ``overwrite``,
-        ``z`` is the layer's own scratch array, which the activation may compute into."""
-        return z if self.activation.is_identity else self.activation.apply(z, overwrite)
+    def activate(self, z: np.ndarray) -> np.ndarray:
+        """The activation of ``z`` (``z`` itself for the identity)."""
+        return z if self.activation.is_identity else self.activation.apply(z)
+
+    def activate_owned(self, z: np.ndarray) -> np.ndarray:
+        """``activate(z)`` for a ``z`` this layer owns and reads no more (a product it
+        just computed), which the activation may compute into; a subclass overriding
+        ``activate`` keeps its own."""
+        if type(self).activate is not ActivatedLayer.activate:
+            return self.activate(z)
+        return z if self.activation.is_identity else self.activation.apply_owned(z)
 
     def activation_grad(self, grad_out: np.ndarray) -> np.ndarray:
         """dL/dz from dL/d(output), through the activation: dL/dz = dL/dy * f'(z)."""

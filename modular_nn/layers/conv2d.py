@@ -122,7 +122,7 @@ class Conv2D(KernelLayer):
         # backward needs the im2col matrix; outside training keep only x and rebuild it if asked
         self.x = x
         self.cols = cols if training else None
-        return self.activate(z, overwrite=True)  # z is ours alone
+        return self.activate_owned(z)  # z is ours alone
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # z = cols @ K + b:  dK = cols^T dz,  db = sum dz,  dcols = dz K^T,

@@ -58,7 +58,7 @@ class Dense(KernelLayer):
         z = x @ self.params["kernel"]
         if self.config.use_bias:
             add_bias(z, self.params["bias"])
-        return self.activate(z, overwrite=True)  # z is ours alone
+        return self.activate_owned(z)  # z is ours alone
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # z = x W + b:  dL/dW = x^T dz,  dL/db = sum_batch dz,  dL/dx = dz W^T

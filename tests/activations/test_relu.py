@@ -67,9 +67,14 @@ def test_positive_part_in_place_writes_into_its_input() -> None:
 def test_relu_forward_in_place_and_its_backward() -> None:
     relu = ReLU()
     z = np.array([[-2.0, 0.0, 3.0]], dtype=np.float64)
-    y = relu.apply(z, overwrite=True)
+    y = relu.apply_owned(z)
     assert y is z
     np.testing.assert_array_equal(y, [[0, 0, 3]])
     np.testing.assert_array_equal(relu.backward(np.ones_like(y)), [[0, 0, 1]])
     kept = np.array([[-2.0, 4.0]])
-    assert relu.apply(kept) is not kept and kept[0, 0] == -2.0  # no overwrite unless asked
+    assert relu.apply(kept) is not kept and kept[0, 0] == -2.0  # in place only when owned
+
+
+def test_relu_of_a_scalar_is_a_scalar_as_np_maximum_gives() -> None:
+    assert ReLU()(-2.0) == 0.0 and np.ndim(ReLU()(3.0)) == 0
+    assert positive_part(np.float32(-1.5)) == 0.0
