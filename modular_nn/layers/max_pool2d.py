@@ -51,7 +51,8 @@ class MaxPool2D(Pool2D):
     position into one contiguous block each (``(ph * pw, n, oh, ow, c)``): with few
     channels, NumPy is several times faster on such blocks than on the strided
     views; backward visits the blocks in row-major order and gives each window's
-    gradient to the first element equal to its maximum. Outside training the
+    gradient to the first element equal to its maximum (a window holding NaN, to
+    its first NaN). Outside training the
     maximum is taken across the window's rows (whole image rows, contiguous),
     then across its columns, without a copy. Overlapping windows loop over the
     window positions, tracking the first maximum's index. Nothing loops over pixels.
@@ -112,6 +113,11 @@ class MaxPool2D(Pool2D):
                     hit &= unclaimed
                     unclaimed &= ~hit
                 np.multiply(grad_out, hit, out=grads[k])
+            if unclaimed is not None and unclaimed.any():  # NaN windows: max == NaN never
+                for k in range(ph * pw):  # the window's first NaN gets the gradient
+                    hit = np.isnan(blocks[k]) & unclaimed
+                    unclaimed &= ~hit
+                    grads[k] += grad_out * hit
             # back to (n, oh, ph, ow, pw, c): one strided copy
             self._tiles(dxp)[...] = grads.reshape(ph, pw, *grads.shape[1:]).transpose(
                 2, 3, 0, 4, 1, 5

@@ -60,3 +60,13 @@ def test_training_and_inference_paths_give_the_same_maxima(pool_size, padding) -
     layer.build((7, 9, 16), np.random.default_rng(0), np.float32)
     x = np.maximum(np.random.default_rng(1).standard_normal((3, 7, 9, 16)), 0).astype(np.float32)
     np.testing.assert_array_equal(layer.forward(x, True), layer.forward(x, False))
+
+
+def test_a_window_holding_nan_passes_its_gradient_to_its_first_nan() -> None:
+    layer = MaxPool2D()
+    layer.build((2, 4, 1), np.random.default_rng(0), np.float32)
+    x = np.array([[[[1.0], [np.nan], [3.0], [4.0]], [[np.nan], [2.0], [5.0], [0.0]]]], np.float32)
+    y = layer.forward(x, True)
+    assert np.isnan(y[0, 0, 0, 0]) and y[0, 0, 1, 0] == 5.0
+    dx = layer.backward(np.ones_like(y))
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[0, 1, 0, 0], [0, 0, 1, 0]])
