@@ -19,8 +19,9 @@ def all_finite(arr: np.ndarray) -> bool:
     """
     if arr.dtype.kind not in "fc" or arr.size == 0:
         return True
+    wider = np.float32 if arr.dtype == np.float16 else None  # float16 sums overflow early
     with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(arr, axis=None)
+        total = np.add.reduce(arr, axis=None, dtype=wider)
     if np.isfinite(total):
         return True
     return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
@@ -58,9 +59,13 @@ def prepare_inputs(
         )
     if integer_input and arr.dtype.kind in "biu":
         return np.ascontiguousarray(arr)
+    # checked in the model's dtype: a float64 value beyond float32's range is an
+    # infinity to a float32 model (predict checks its batches of this same array)
+    with np.errstate(over="ignore"):
+        arr = np.ascontiguousarray(arr, dtype=dtype)
     if check_finite:
         require_finite(arr)
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return arr
 
 
 def require_finite(batch: np.ndarray, whole: np.ndarray | None = None) -> None:
@@ -69,7 +74,9 @@ def require_finite(batch: np.ndarray, whole: np.ndarray | None = None) -> None:
     if not all_finite(batch):
         arr = batch if whole is None else whole
         bad = int(np.count_nonzero(~np.isfinite(arr)))
-        raise DataError(f"inputs contain {bad} NaN or infinite value(s); clean the data first")
+        raise DataError(
+            f"inputs contain {bad} NaN or infinite value(s) in {arr.dtype}; clean the data first"
+        )
 
 
 def check_same_length(x: np.ndarray, y: np.ndarray) -> None:

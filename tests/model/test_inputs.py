@@ -82,3 +82,13 @@ def test_predict_of_no_rows_and_of_one_batch() -> None:
     np.testing.assert_allclose(
         model.predict(x, batch_size=7), model.predict(x, batch_size=3), rtol=1e-6
     )
+
+
+def test_values_beyond_the_model_dtype_are_refused_alike_by_fit_evaluate_and_predict() -> None:
+    model = _tiny_model()  # float32
+    x = np.array([[1e300, 0.0, 0.0], [1.0, 2.0, 3.0]])  # finite in float64, inf in float32
+    y = np.zeros((2, 2))
+    for call in (lambda: model.fit(x, y, epochs=1), lambda: model.evaluate(x, y),
+                 lambda: model.predict(x)):  # fmt: skip
+        with pytest.raises(DataError, match="1 NaN or infinite value.* in float32"):
+            call()
