@@ -178,6 +178,21 @@ class DropsOption(mnn.Layer):
         return grad_out * self.config.scale
 
 
+class InPlaceScale(mnn.Layer):
+    """Doubles its input in place, and its incoming gradient in place too."""
+
+    type_name = "broken.in_place_scale"
+    example_input_shape = (3,)
+
+    def forward(self, x, training=False):
+        x *= 2
+        return x
+
+    def backward(self, grad_out):
+        grad_out *= 2
+        return grad_out
+
+
 class MutatingTanh(Tanh):
     """tanh computed into its input even when the caller did not allow it."""
 
@@ -212,6 +227,7 @@ class BrokenPlugin:
             GlobalRandom,
             NoExample,
             DropsOption,
+            InPlaceScale,
         ):
             register(cls)
 
@@ -312,6 +328,13 @@ def test_a_config_that_does_not_round_trip_is_caught(registry):
     failures = failed(check_component("layers", "broken.drops_option", registry=registry))
     assert "layers[0].scale: 2.0 != 1.0" in failures["spec round trip"]
     assert "predictions differ after save/load" in failures["hdf5 round trip"]
+
+
+def test_a_layer_writing_into_its_input_and_its_gradient_is_caught(registry):
+    failures = failed(check_component("layers", "broken.in_place_scale", registry=registry))
+    detail = failures["inputs untouched"]
+    assert "forward(training=True) changed its input" in detail
+    assert "backward changed the gradient it was given" in detail
 
 
 def test_an_activation_overwriting_its_input_is_caught(registry):

@@ -29,6 +29,7 @@ class LayerChecks(ComponentChecks):
         ("parameter shapes", "check_parameter_shapes"),
         ("gradients", "check_gradients"),
         ("gradients in place", "check_gradients_in_place"),
+        ("inputs untouched", "check_inputs_untouched"),
         ("dtype float32", "check_float32"),
         ("dtype float64", "check_float64"),
         ("seed determinism", "check_seed_determinism"),
@@ -60,6 +61,27 @@ class LayerChecks(ComponentChecks):
         return rng.standard_normal(out.shape).astype(out.dtype)
 
     # ----- properties ----------------------------------------------------------------------
+    def check_inputs_untouched(self) -> str:
+        """``forward`` leaves its input alone and ``backward`` the gradient it receives:
+        both belong to another layer, which may read them again (a dense layer keeps its
+        input for backward, a relu its output)."""
+        layer = self.built()
+        problems = []
+        for training in (True, False):
+            x = self.x()
+            kept = x.copy()
+            out = layer.forward(x, training)
+            if not np.array_equal(x, kept, equal_nan=True):
+                problems.append(f"forward(training={training}) changed its input")
+        grad = self.grad_like(out)
+        kept_grad = grad.copy()
+        layer.forward(self.x(), True)
+        layer.backward(grad)
+        if not np.array_equal(grad, kept_grad, equal_nan=True):
+            problems.append("backward changed the gradient it was given")
+        fail_if(problems)
+        return "inputs and incoming gradients left as they were"
+
     def check_output_shape(self) -> str:
         layer: Layer = self.make()
         declared = tuple(layer.compute_output_shape(self.input_shape))
