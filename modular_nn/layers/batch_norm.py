@@ -9,6 +9,7 @@ from pydantic import Field
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
+from modular_nn.layers.channels import channel_sum
 
 
 class BatchNorm(Layer):
@@ -52,12 +53,12 @@ class BatchNorm(Layer):
         return output_shape
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
-        axes = tuple(range(x.ndim - 1))
         self.training = training
         if training:
-            mean = x.mean(axis=axes)
+            count = x.size // x.shape[-1]  # the values each feature's statistics average
+            mean = channel_sum(x) / count
             centered = x - mean
-            var = np.mean(centered * centered, axis=axes)
+            var = channel_sum(centered * centered) / count
             m = self.config.momentum
             mean_buf, var_buf = self.buffers["moving_mean"], self.buffers["moving_variance"]
             mean_buf *= 1 - m
@@ -72,17 +73,19 @@ class BatchNorm(Layer):
         return self.x_hat * self.params["gamma"] + self.params["beta"]
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        axes = tuple(range(grad_out.ndim - 1))
         x_hat = self.x_hat
         # dgamma = sum(g * x_hat), dbeta = sum(g) over every axis but the features
-        np.sum(grad_out * x_hat, axis=axes, out=self.grads["gamma"])
-        np.sum(grad_out, axis=axes, out=self.grads["beta"])
-        g_hat = grad_out * self.params["gamma"]
+        dgamma = channel_sum(grad_out * x_hat, out=self.grads["gamma"])
+        dbeta = channel_sum(grad_out, out=self.grads["beta"])
+        gamma = self.params["gamma"]
+        g_hat = grad_out * gamma
         if not self.training:
             # running statistics are constants: dx = g * gamma / sqrt(var + eps)
             return g_hat * self.inv_std
         # batch statistics depend on x:
-        # dx = inv_std * (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat))
-        mean_g = g_hat.mean(axis=axes)
-        mean_gx = (g_hat * x_hat).mean(axis=axes)
+        # dx = inv_std * (g_hat - mean(g_hat) - x_hat * mean(g_hat * x_hat)), where
+        # mean(g_hat) = gamma * dbeta / count and mean(g_hat * x_hat) = gamma * dgamma / count
+        count = grad_out.size // grad_out.shape[-1]
+        mean_g = gamma * (dbeta / count)
+        mean_gx = gamma * (dgamma / count)
         return (g_hat - mean_g - x_hat * mean_gx) * self.inv_std

@@ -58,11 +58,15 @@ def add_bias(z: np.ndarray, bias: np.ndarray) -> None:
         grouped += np.tile(bias, k)
 
 
+def channel_sum(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a`` summed over every axis but the last (into ``out`` if given)."""
+    channels = a.shape[-1]
+    k = _group(a)
+    if k == 1:
+        return a.reshape(-1, channels).sum(axis=0, out=out)
+    return a.reshape(-1, k * channels).sum(axis=0).reshape(k, channels).sum(axis=0, out=out)
+
+
 def bias_gradient(dz: np.ndarray, out: np.ndarray) -> None:
     """``out[...] = dz`` summed over every axis but the last."""
-    channels = dz.shape[-1]
-    k = _group(dz)
-    if k == 1:
-        dz.reshape(-1, channels).sum(axis=0, out=out)
-    else:
-        dz.reshape(-1, k * channels).sum(axis=0).reshape(k, channels).sum(axis=0, out=out)
+    channel_sum(dz, out)
