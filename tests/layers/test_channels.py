@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from modular_nn.layers.channels import ROW_TARGET, add_bias, bias_gradient, rows_per_group
+from modular_nn.layers.channels import (
+    ROW_TARGET,
+    add_bias,
+    bias_gradient,
+    channel_sum,
+    rows_per_group,
+)
 
 
 def test_rows_per_group_divides_the_rows_and_reaches_the_target() -> None:
@@ -39,3 +45,9 @@ def test_add_bias_on_a_strided_array_falls_back_to_broadcasting() -> None:
     z = np.zeros((64, 32))[:, ::2]  # not contiguous: the grouped view would be a copy
     add_bias(z, np.arange(16.0))
     np.testing.assert_array_equal(z, np.tile(np.arange(16.0), (64, 1)))
+
+
+@pytest.mark.parametrize("shape", [(64, 28, 28, 16), (512, 256), (5, 3)])
+def test_channel_sum_returns_the_per_channel_sums(shape: tuple) -> None:
+    a = np.random.default_rng(2).standard_normal(shape)
+    np.testing.assert_allclose(channel_sum(a), a.reshape(-1, shape[-1]).sum(axis=0), rtol=1e-12)
