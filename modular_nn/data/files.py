@@ -132,7 +132,7 @@ def _check_numeric(path: Path, name: str, arr: np.ndarray) -> np.ndarray:
         raise DataError(f"{path}: {name!r} must be numeric, received dtype {arr.dtype}")
     if arr.ndim == 0:
         raise DataError(f"{path}: {name!r} is a scalar; expected one row per sample")
-    if not all_finite(arr):  # min/max, no elementwise temporary unless something is wrong
+    if not all_finite(arr):  # one pass, no elementwise temporary unless something is wrong
         bad = np.argwhere(~np.isfinite(arr))[0]
         count = int(np.count_nonzero(~np.isfinite(arr)))
         raise DataError(

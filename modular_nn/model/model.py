@@ -455,8 +455,10 @@ class Model:
         # Each batch is checked for NaN and infinity just before the layers read it (the
         # first product then finds it in cache), rather than in a pass of its own over x.
         x = self._prepare_x(x, check_finite=False)
+        if x.shape[0] == 0:
+            return self.forward(x, False)
         parts = []
-        for i in range(0, max(x.shape[0], 1), batch_size):
+        for i in range(0, x.shape[0], batch_size):
             batch = x[i : i + batch_size]
             require_finite(batch, x)
             parts.append(self.forward(batch, False))
