@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,24 @@ def test_seed_reference_and_numpy_baseline_learn() -> None:
 
 def _cross_entropy(p: np.ndarray, y: np.ndarray) -> float:
     return float(-np.log(np.clip(p[np.arange(y.size), y], 1e-12, None)).mean())
+
+
+def test_a_missing_framework_is_skipped_with_a_note(tmp_path: Path) -> None:
+    """Without PyTorch and JAX the suite still runs, naming what it skipped and why."""
+    for name in ("torch", "jax"):  # shadow the installed packages, if any
+        (tmp_path / f"{name}.py").write_text("raise ImportError('hidden for this test')\n")
+    proc = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--quick", "--json", "--only", "mlp"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert "not installed" in report["notes"]["torch"]
+    assert "not installed" in report["notes"]["jax"]
+    for row in report["results"]:
+        assert "torch" not in row["values"] and "jax" not in row["values"], row["workload"]
+        assert row["values"]["modular_nn"] > 0
