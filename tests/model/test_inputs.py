@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from modular_nn.errors import DataError
-from modular_nn.model.inputs import all_finite, prepare_inputs
+from modular_nn.model.inputs import ROW, all_finite, prepare_inputs
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex64])
@@ -25,11 +25,27 @@ def test_all_finite_finds_one_bad_value_anywhere(bad: float, dtype: type) -> Non
         assert not all_finite(arr.reshape(10, 100)[:, ::3].T)  # a strided view
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_all_finite_through_the_row_sums_finds_a_bad_value_in_the_rows_and_the_tail(
+    bad: float, dtype: type
+) -> None:
+    size = 3 * ROW + 77  # three rows for the matrix-vector product, then a tail
+    for position in (0, ROW - 1, ROW, 2 * ROW + 5, 3 * ROW, size - 1):
+        arr = np.ones(size, dtype)
+        arr[position] = bad
+        assert not all_finite(arr), position
+        if position < 3 * ROW:
+            assert not all_finite(np.asfortranarray(arr[:-77].reshape(ROW, 3))), position
+    assert all_finite(np.ones((ROW, 3), dtype, order="F"))
+
+
 def test_all_finite_when_the_sum_overflows_but_every_value_is_finite() -> None:
     big = np.full(10, np.finfo(np.float32).max, np.float32)
     with np.errstate(over="ignore"):
         assert not np.isfinite(big.sum())
     assert all_finite(big)
+    assert all_finite(np.full(3 * ROW, np.finfo(np.float32).max, np.float32))  # row sums too
     assert all_finite(np.array([60000.0, 60000.0], np.float16))  # float16 sum overflows too
     assert not all_finite(np.array([np.inf, -np.inf], np.float32))  # sum NaN
     assert not all_finite(np.array([1 + 1j, complex(0, np.nan)], np.complex128))
