@@ -97,6 +97,14 @@ class Row:
             return None
         return mine / theirs
 
+    def round_ratios(self, baseline: str) -> list[float]:
+        """modular_nn's figure over ``baseline``'s in each round (the round-robin times
+        both in every round, so each pair shared the machine's state of that moment)."""
+        mine, theirs = self.samples.get("modular_nn", []), self.samples.get(baseline, [])
+        if len(mine) != len(theirs):
+            return []
+        return [m / t for m, t in zip(mine, theirs) if t]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "workload": self.workload,
@@ -463,7 +471,10 @@ class Bench:
         def ratio_goal(label: str, workload: str, baseline: str, target: float) -> None:
             row = rows.get(workload)
             value = row.ratio(baseline) if row else None
-            goals.append(_goal(label, value, target, ">=", self.notes.get(baseline)))
+            goal = _goal(label, value, target, ">=", self.notes.get(baseline))
+            if row and value is not None:
+                goal["rounds"] = row.round_ratios(baseline)
+            goals.append(goal)
 
         b_small, *rest = self.s.mlp_batches
         ratio_goal(f"MLP b{b_small} vs torch", f"mlp_train_b{b_small}", "torch", 1.1)
@@ -616,12 +627,25 @@ def render(report: dict[str, Any]) -> str:
         status = {True: "MET ", False: "MISS", None: "n/a "}[g["met"]]
         value = "-" if g["value"] is None else f"{g['value']:.2f}"
         note = f"  ({g['note']})" if g["note"] and g["value"] is None else ""
-        lines.append(f"  [{status}] {g['goal']}: {value} (target {g['op']} {g['target']}){note}")
+        line = f"  [{status}] {g['goal']}: {value} (target {g['op']} {g['target']}){note}"
+        lines.append(line + _rounds_text(g))
+    if any(_rounds_text(g) for g in report["goals"]):
+        lines.append("  (rounds: the ratio within each round-robin round, where both were timed")
+        lines.append("  in turn; the figure before them is the ratio of the medians)")
     if report["notes"]:
         lines.append("")
         lines.append("skipped:")
         lines += [f"  {name}: {note}" for name, note in report["notes"].items()]
     return "\n".join(lines)
+
+
+def _rounds_text(goal: dict[str, Any]) -> str:
+    """How the goal fared round by round, e.g. ``; rounds 0.93-1.04, 4 of 7 at target``."""
+    rounds = goal.get("rounds")
+    if not rounds or len(rounds) < 2:
+        return ""
+    hits = sum(r >= goal["target"] for r in rounds)
+    return f"; rounds {min(rounds):.2f}-{max(rounds):.2f}, {hits} of {len(rounds)} at target"
 
 
 def _choice(

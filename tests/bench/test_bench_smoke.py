@@ -152,3 +152,16 @@ def test_a_missing_framework_is_skipped_with_a_note(tmp_path: Path) -> None:
     for row in report["results"]:
         assert "torch" not in row["values"] and "jax" not in row["values"], row["workload"]
         assert row["values"]["modular_nn"] > 0
+
+
+def test_goals_report_the_ratio_of_each_round() -> None:
+    run = _bench_module("run")
+    row = run.Row("w", "throughput", "samples/s")
+    row.values = {"modular_nn": 100.0, "torch": 100.0}
+    row.samples = {"modular_nn": [90.0, 100.0, 110.0], "torch": [100.0, 100.0, 100.0]}
+    assert row.round_ratios("torch") == pytest.approx([0.9, 1.0, 1.1])
+    assert row.round_ratios("jax") == []  # no samples: nothing to pair
+    goal = {"goal": "g", "value": 1.0, "target": 1.0, "op": ">=", "met": True, "note": None}
+    goal["rounds"] = row.round_ratios("torch")
+    assert run._rounds_text(goal) == "; rounds 0.90-1.10, 2 of 3 at target"
+    assert run._rounds_text({**goal, "rounds": [1.2]}) == ""  # one round: no spread to show
