@@ -13,22 +13,46 @@ from modular_nn.layers.windows import crop, pad
 def first_max(views: Sequence[np.ndarray], track: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """Elementwise maximum of ``views`` and, if ``track``, the index of the first view reaching it.
 
-    Strict comparisons keep the earliest index on ties, as PyTorch does. With two
-    views the index is boolean (True for the second), which compares as 0 and 1.
+    Strict comparisons keep the earliest index on ties, as PyTorch does; where the
+    maximum is NaN, the index is that of the first NaN (also as PyTorch does). With
+    two views and no NaN the index is boolean (True for the second), which compares
+    as 0 and 1.
     """
     if len(views) == 1:
         return views[0].copy(), (np.zeros(views[0].shape, dtype=np.uint8) if track else None)
     best = np.maximum(views[0], views[1])
     index = (views[1] > views[0]) if track else None
     if index is not None and len(views) > 2:
-        index = index.astype(np.uint8)
+        index = index.astype(np.min_scalar_type(len(views) - 1))
     for k, view in enumerate(views[2:], start=2):
         if index is not None:  # index = k where view > best (arithmetic: np.where is slow)
             greater = view > best
             index *= ~greater
-            index += greater * np.uint8(k)
+            index += greater * index.dtype.type(k)
         np.maximum(best, view, out=best)
+    if index is not None and best.dtype.kind == "f" and _may_hold_nan(best):
+        index = _first_nan(views, best, index)
     return best, index
+
+
+def _may_hold_nan(a: np.ndarray) -> bool:
+    """False when ``a`` surely holds no NaN (one pass, no temporary: its sum is not NaN)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isnan(np.add.reduce(a, axis=None)))
+
+
+def _first_nan(views: Sequence[np.ndarray], best: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``index`` where ``best`` is NaN set to the first view holding a NaN there (no
+    comparison with a NaN is true, so the loop of ``first_max`` cannot find it)."""
+    undecided = np.isnan(best)
+    if not undecided.any():
+        return index
+    index = index.astype(np.min_scalar_type(len(views) - 1))
+    for k, view in enumerate(views):
+        hit = undecided & np.isnan(view)
+        index[hit] = k
+        undecided &= ~hit
+    return index
 
 
 class MaxPool2D(Pool2D):
