@@ -118,7 +118,7 @@ class Conv2D(KernelLayer):
             )
         if self.config.use_bias:
             add_bias(z, self.params["bias"])
-        z = z.reshape(n, oh, ow, -1)
+        z = z.reshape(n, oh, ow, self.config.filters)
         # backward needs the im2col matrix; outside training keep only x and rebuild it if asked
         self.x = x
         self.cols = cols if training else None

@@ -68,7 +68,7 @@ class Embedding(Layer):
     def backward(self, grad_out: np.ndarray) -> None:  # type: ignore[override]
         # y = E[ids]  =>  dL/dE[v] = sum of dL/dy over the positions holding id v
         ids = self.ids.ravel()
-        rows = grad_out.reshape(ids.size, -1)
+        rows = grad_out.reshape(ids.size, grad_out.shape[-1])
         grad = self.grads["embeddings"]
         grad[...] = 0
         if ids.size:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from typing import Any
 
@@ -35,6 +36,7 @@ class LayerChecks(ComponentChecks):
         ("seed determinism", "check_seed_determinism"),
         ("evaluation determinism", "check_evaluation_determinism"),
         ("batch independence", "check_batch_independence"),
+        ("empty batch", "check_empty_batch"),
         ("spec round trip", "check_spec_round_trip"),
         ("hdf5 round trip", "check_hdf5_round_trip"),
     )
@@ -251,6 +253,21 @@ class LayerChecks(ComponentChecks):
             problems.append(f"reversing the batch changes outputs by up to {gap:.3g}")
         fail_if(problems)
         return f"each of {len(x)} samples evaluated alone matches the batch"
+
+    def check_empty_batch(self) -> str:
+        """In evaluation, a batch of no samples gives no outputs, shaped as any other
+        batch's (``predict`` of zero rows runs the layers on one)."""
+        layer = self.built()
+        layer.forward(self.x(), True)  # as after training (running statistics)
+        with warnings.catch_warnings():  # statistics over no samples may warn; shapes matter
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = layer.forward(self.x()[:0], False)
+        expected = (0, *layer.output_shape)
+        if tuple(out.shape) != expected:
+            fail_if(
+                [f"forward of 0 samples returned shape {tuple(out.shape)}, expected {expected}"]
+            )
+        return f"0 samples -> {expected}"
 
     def model_spec(self) -> dict[str, Any]:
         names = get_registry().names
