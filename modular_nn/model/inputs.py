@@ -32,8 +32,11 @@ def all_finite(arr: np.ndarray) -> bool:
     then ``min`` and ``max`` decide (NaN propagates through both, and an infinity is
     one of them).
     """
+    arr = np.asarray(arr)
     if arr.dtype.kind not in "fc" or arr.size == 0:
         return True
+    if arr.dtype.kind == "c":  # min/max order complex numbers by their real parts first
+        return all_finite(arr.real) and all_finite(arr.imag)
     with np.errstate(over="ignore", invalid="ignore"):
         if _sums_finite(arr):
             return True
@@ -119,7 +122,9 @@ def check_same_length(x: np.ndarray, y: np.ndarray) -> None:
 def check_finite_targets(y: np.ndarray) -> None:
     """Targets with NaN or Inf would poison the loss."""
     if not all_finite(y):
-        raise DataError("targets contain NaN or infinite values; clean the data first")
+        raise DataError(
+            f"targets contain NaN or infinite values in {y.dtype}; clean the data first"
+        )
 
 
 def integer_indices(values: Any, limit: int, what: str, bound: str) -> np.ndarray:

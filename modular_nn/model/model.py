@@ -249,7 +249,11 @@ class Model:
         y = np.asarray(y)
         check_same_length(x, y)
         check_finite_targets(y)
-        return x, self.loss.prepare_targets(y, self.output_shape, self.dtype)  # type: ignore[union-attr]
+        with np.errstate(over="ignore"):  # a value beyond the model's dtype becomes infinite
+            prepared = self.loss.prepare_targets(y, self.output_shape, self.dtype)  # type: ignore[union-attr]
+        if prepared.dtype != y.dtype:
+            check_finite_targets(prepared)
+        return x, prepared
 
     def _require(self, *what: str) -> None:
         for item in what:
@@ -451,7 +455,7 @@ class Model:
         batch_size = _positive_int(batch_size or 1024, "batch_size")
         if isinstance(x, BatchSource):
             parts = [self.forward(self._prepare_x(xb), False) for xb, _ in x.batches(batch_size)]
-            return np.concatenate(parts) if parts else np.empty((0, *self.output_shape))
+            return np.concatenate(parts) if parts else np.empty((0, *self.output_shape), self.dtype)
         # Each batch is checked for NaN and infinity just before the layers read it (the
         # first product then finds it in cache), rather than in a pass of its own over x.
         x = self._prepare_x(x, check_finite=False)

@@ -108,3 +108,33 @@ def test_values_beyond_the_model_dtype_are_refused_alike_by_fit_evaluate_and_pre
                  lambda: model.predict(x)):  # fmt: skip
         with pytest.raises(DataError, match="1 NaN or infinite value.* in float32"):
             call()
+
+
+def test_targets_beyond_the_model_dtype_are_refused_alike_by_fit_and_evaluate() -> None:
+    model = _tiny_model()  # float32, mean squared error
+    x = np.ones((2, 3), np.float32)
+    y = np.array([[1e300, 0.0], [1.0, 2.0]])  # finite in float64, inf in float32
+    for call in (lambda: model.fit(x, y, epochs=1), lambda: model.evaluate(x, y)):
+        with pytest.raises(DataError, match="targets contain NaN or infinite values in float32"):
+            call()
+
+
+@pytest.mark.parametrize("bad", [complex(np.inf, 0), complex(0.5, np.inf), complex(0, -np.inf)])
+def test_all_finite_finds_an_infinite_real_or_imaginary_part(bad: complex) -> None:
+    for size in (3, 3 * ROW + 1):
+        arr = np.zeros(size, np.complex128)
+        arr[[0, -1]] = [-1.0, 2.0]
+        arr[size // 2] = bad
+        assert not all_finite(arr), (bad, size)
+        assert all_finite(np.zeros(size, np.complex64))
+
+
+def test_predict_of_an_empty_batch_source_keeps_the_model_dtype(tmp_path) -> None:  # noqa: ANN001
+    import h5py
+
+    from modular_nn.data.sources import H5Source
+
+    with h5py.File(tmp_path / "d.h5", "w") as f:
+        f["X"] = np.ones((4, 3), np.float32)
+    out = _tiny_model().predict(H5Source(tmp_path / "d.h5", labels=False).subset(0, 0))
+    assert out.shape == (0, 2) and out.dtype == np.float32
