@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from modular_nn.cli.data_options import add_data_options, load_dataset, positive_int
-from modular_nn.errors import TrainingError
+from modular_nn.errors import CheckpointError, TrainingError
 from modular_nn.model.model import Model
 
 #: Spec entries that must agree between SPEC and a checkpoint to resume from.
@@ -75,6 +75,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _check_out(out: Path, spec: str | None, data: str | None) -> None:
+    """Refuse, before training, an ``out`` that saving would destroy: the spec, the
+    training data, or any existing file that is not a modular_nn checkpoint."""
+    from modular_nn.checkpoint.reader import open_checkpoint
+    from modular_nn.data.files import parse_source
+
+    advice = "; choose another path with --out"
+    if spec is not None and Path(spec).resolve() == out.resolve():
+        raise TrainingError(f"the checkpoint {out} would overwrite the spec file{advice}")
+    if (
+        data
+        and not data.startswith("builtin:")
+        and parse_source(data)[0].resolve() == out.resolve()
+    ):
+        raise TrainingError(f"the checkpoint {out} would overwrite the training data{advice}")
+    if out.exists():
+        try:
+            with open_checkpoint(out):
+                pass
+        except CheckpointError:
+            raise TrainingError(
+                f"{out} exists and is not a modular_nn checkpoint, which saving would replace"
+                f"{advice}, or remove the file"
+            ) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from modular_nn.data import BatchSource
     from modular_nn.model.callbacks import ModelCheckpoint, format_logs
@@ -93,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
     total = args.epochs or model.training_config.epochs
     remaining = total - model.epochs_done
     out = Path(args.out or args.resume or Path(args.spec).with_suffix(".h5").name)
+    _check_out(out, args.spec, args.data or model.data)
     for target in (out, Path(args.plot) if args.plot else None):
         if target is not None:  # fail now, not after training, if a folder cannot be made
             _make_parent(target)

@@ -151,3 +151,28 @@ def test_debug_shows_the_traceback(cli: Any, tmp_path: Path) -> None:
     result = cli("--debug", "evaluate", "missing.h5", "--data", "builtin:xor", cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" in result.stderr
     assert "CheckpointError" in result.stderr
+
+
+def test_train_refuses_to_overwrite_the_spec_the_data_or_a_foreign_file(
+    cli: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "mydata.npz"
+    rng = np.random.default_rng(0)
+    np.savez(data, X=rng.random((40, 2)).astype(np.float32), y=rng.integers(0, 2, 40))
+    spec = tmp_path / "mydata.json"
+    spec.write_text(json.dumps({**SPEC, "data": "mydata.npz", "training": {"epochs": 1}}))
+    spec_text, data_bytes = spec.read_text(), data.read_bytes()
+    cases = [
+        (["--out", "mydata.json"], "would overwrite the spec file"),
+        (["--out", "mydata.npz"], "would overwrite the training data"),
+    ]
+    (tmp_path / "notes.h5").write_text("my notes, not a checkpoint")
+    cases.append((["--out", "notes.h5"], "notes.h5 exists and is not a modular_nn checkpoint"))
+    for options, message in cases:
+        assert_clean_error(cli("train", "mydata.json", *options, cwd=tmp_path), message)
+    assert spec.read_text() == spec_text and data.read_bytes() == data_bytes
+    assert (tmp_path / "notes.h5").read_text() == "my notes, not a checkpoint"
+    # a checkpoint already there is replaced, as before
+    assert cli("train", "mydata.json", "--out", "m.h5", cwd=tmp_path).returncode == 0
+    again = cli("train", "mydata.json", "--out", "m.h5", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
