@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from modular_nn.components.activation import Activation
 from modular_nn.components.layer import Layer, Shape
@@ -28,7 +29,8 @@ from modular_nn.model.inputs import (
 )
 from modular_nn.model.layer_checks import check_backward_output, check_forward_output
 from modular_nn.registry import get_registry
-from modular_nn.spec.model_spec import ModelSpec, TrainingSpec
+from modular_nn.spec.issues import issues_from_validation_error
+from modular_nn.spec.model_spec import ModelSpec, TrainingSpec, layer_name_problem
 
 ComponentSource = str | dict[str, Any] | None
 Batch = tuple[np.ndarray, np.ndarray]
@@ -74,19 +76,14 @@ class Model:
         training: TrainingSpec | dict[str, Any] | None = None,
         data: str | None = None,
     ) -> None:
-        self.name = name
-        self.dtype = np.dtype(dtype)
-        if self.dtype not in (np.float32, np.float64):
-            raise SpecError([SpecIssue("dtype", f"expected float32 or float64, received: {dtype}")])
-        self.input_shape: Shape = tuple(int(d) for d in input_shape)
-        self.seed = int(seed)
+        settings = _checked_settings(layers, input_shape, name, dtype, seed, training, data)
+        self.name = settings.name
+        self.dtype = np.dtype(settings.dtype)
+        self.input_shape: Shape = tuple(settings.input_shape)
+        self.seed = settings.seed
         self.rng = np.random.default_rng(self.seed)
-        self.training_config = (
-            training
-            if isinstance(training, TrainingSpec)
-            else TrainingSpec.model_validate(training or {})
-        )
-        self.data = data
+        self.training_config = settings.training
+        self.data = settings.data
         self.layers: list[Layer] = list(layers)
         self._name_layers()
         self._check_shapes()
@@ -106,9 +103,17 @@ class Model:
     def _name_layers(self) -> None:
         from modular_nn.spec.loading import auto_layer_names
 
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise SpecError(f"expected modular_nn.Layer instances, received: {layer!r}")
+            if layer.input_shape is not None:
+                raise SpecError(
+                    [SpecIssue(f"layers[{i}]", f"layer {layer.name!r} already belongs to a model "
+                               "(its weights are that model's); create a new layer object")]
+                )  # fmt: skip
+            problem = layer.name is not None and layer_name_problem(layer.name)
+            if problem:
+                raise SpecError([SpecIssue(f"layers[{i}].name", problem)])
         names = auto_layer_names(
             [layer.type_name for layer in self.layers], [layer.name for layer in self.layers]
         )
@@ -554,6 +559,37 @@ class Model:
             f"Model(name={self.name!r}, layers={len(self.layers)}, params={self.count_params()}, "
             f"dtype={self.dtype.name})"
         )
+
+
+def _checked_settings(
+    layers: Sequence[Layer],
+    input_shape: Any,
+    name: Any,
+    dtype: Any,
+    seed: Any,
+    training: Any,
+    data: Any,
+) -> ModelSpec:
+    """The model's settings validated as a spec's would be (``SpecError`` listing every
+    problem, with the spec field each belongs to)."""
+    if isinstance(dtype, (np.dtype, type)):
+        try:
+            dtype = np.dtype(dtype).name
+        except TypeError:
+            pass  # the spec's check names the received value
+    fields = {
+        "name": name,
+        "input_shape": input_shape,
+        "dtype": dtype,
+        "seed": seed,
+        "layers": list(layers) if isinstance(layers, (list, tuple)) else layers,
+        "training": training if training is not None else {},
+        "data": data,
+    }
+    try:
+        return ModelSpec.model_validate(fields)
+    except ValidationError as exc:
+        raise SpecError(issues_from_validation_error(exc, fields)) from None
 
 
 def _array_batches(x: np.ndarray, y: np.ndarray) -> BatchesFn:

@@ -250,3 +250,39 @@ def test_backward_can_return_the_input_gradient() -> None:
     assert model.layers[0].needs_input_grad is False
     model.forward(x, training=True)
     assert model.backward(np.ones_like(out)) is None
+
+
+@pytest.mark.parametrize(
+    ("settings", "path", "message"),
+    [
+        ({"input_shape": (0,)}, "input_shape[0]", "greater than 0"),
+        ({"input_shape": 2}, "input_shape", "a valid list"),
+        ({"seed": -1}, "seed", "greater than or equal to 0"),
+        ({"dtype": "floot"}, "dtype", "'float32' or 'float64'"),
+        ({"training": {"epochs": 0}}, "training.epochs", "greater than 0"),
+        ({"name": ""}, "name", "at least 1 character"),
+    ],
+)
+def test_layer_objects_get_the_checks_a_spec_gets(settings: dict, path: str, message: str) -> None:
+    with pytest.raises(mnn.SpecError, match="invalid spec") as caught:
+        mnn.Model([Dense(units=1)], **{"input_shape": (2,), **settings})
+    assert [issue.path for issue in caught.value.issues] == [path]
+    assert message in str(caught.value)
+
+
+def test_layer_objects_need_one_layer_and_valid_names() -> None:
+    with pytest.raises(mnn.SpecError, match="layers: List should have at least 1 item"):
+        mnn.Model([], input_shape=(2,))
+    with pytest.raises(mnn.SpecError, match=r"layers\[0\].name: expected a layer name"):
+        mnn.Model([Dense(units=1, name="a/b")], input_shape=(2,))
+    assert mnn.Model([Dense(units=1)], input_shape=(2,), dtype=np.float64).dtype == np.float64
+
+
+def test_a_layer_object_belongs_to_one_model() -> None:
+    dense = Dense(units=3)
+    first = mnn.Model([dense], input_shape=(2,), loss="mse", optimizer="sgd")
+    kernel = dense.params["kernel"].copy()
+    with pytest.raises(mnn.SpecError, match="already belongs to a model"):
+        mnn.Model([dense], input_shape=(2,), seed=7)
+    np.testing.assert_array_equal(dense.params["kernel"], kernel)  # the first model's weights
+    first.fit(np.ones((4, 2)), np.ones((4, 3)), epochs=1, verbose=0)
