@@ -1,1 +1,35 @@
-"""Built-in layers, one per file."""
+"""Built-in layers, one per file.
+
+The classes are importable from here as well (``from modular_nn.layers import
+Dense``), each module imported on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+#: Class name -> the module (in this package) defining it.
+_MODULES = {
+    "ActivationLayer": "activation",
+    "AvgPool2D": "avg_pool2d",
+    "BatchNorm": "batch_norm",
+    "Conv2D": "conv2d",
+    "Dense": "dense",
+    "Dropout": "dropout",
+    "Embedding": "embedding",
+    "Flatten": "flatten",
+    "GlobalAvgPool2D": "global_avg_pool2d",
+    "LayerNorm": "layer_norm",
+    "MaxPool2D": "max_pool2d",
+    "Reshape": "reshape",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
