@@ -79,6 +79,14 @@ class ModelSpec(BaseModel):
         None, description='a data source for the CLI, such as "builtin:digits"'
     )
 
+    def __eq__(self, other: object) -> bool:
+        """Specs are equal when their ``model_dump()`` are (``$schema`` is not part of it)."""
+        if not isinstance(other, ModelSpec):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
     def to_json(self, indent: int | None = 2) -> str:
         """The spec as JSON text."""
         return self.model_dump_json(indent=indent, exclude_none=False)
