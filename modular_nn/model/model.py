@@ -431,12 +431,18 @@ class Model:
 
     def _batches_of(self, data: Any) -> BatchesFn:
         """Unshuffled prepared batches of ``data``: a BatchSource or a pair ``(x, y)``."""
+        empty = DataError("validation_data has no samples: give at least one, or leave it out")
         if isinstance(data, BatchSource):
+            if len(data) == 0:
+                raise empty
             source = self._source_batches(data)
             return lambda batch_size: source(batch_size, None)
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise DataError("validation_data must be a pair (x_val, y_val) or a BatchSource")
-        arrays = _array_batches(*self._prepare_xy(*data))
+        x, y = self._prepare_xy(*data)
+        if x.shape[0] == 0:
+            raise empty
+        arrays = _array_batches(x, y)
         return lambda batch_size: arrays(batch_size, None)
 
     def _source_batches(self, source: BatchSource) -> BatchesFn:
@@ -457,7 +463,7 @@ class Model:
     def predict(self, x: Any, batch_size: int | None = None) -> np.ndarray:
         """Outputs for ``x`` (an array or a ``BatchSource``) in evaluation mode, in batches
         (default 1024)."""
-        batch_size = _positive_int(batch_size or 1024, "batch_size")
+        batch_size = _positive_int(1024 if batch_size is None else batch_size, "batch_size")
         if isinstance(x, BatchSource):
             parts = [self.forward(self._prepare_x(xb), False) for xb, _ in x.batches(batch_size)]
             return np.concatenate(parts) if parts else np.empty((0, *self.output_shape), self.dtype)
@@ -479,7 +485,7 @@ class Model:
         ``x`` and ``y`` are arrays, or ``x`` is a ``BatchSource`` (``y`` None).
         """
         self._require("loss")
-        batch_size = _positive_int(batch_size or 1024, "batch_size")
+        batch_size = _positive_int(1024 if batch_size is None else batch_size, "batch_size")
         if isinstance(x, BatchSource):
             if y is not None:
                 raise DataError("a BatchSource carries its labels: call evaluate(source)")
@@ -497,7 +503,9 @@ class Model:
             count += xb.shape[0]
             for metric in metrics:
                 metric.update(out, yb)
-        return {"loss": total / max(count, 1), **{m.name: m.result() for m in metrics}}
+        if count == 0:
+            raise DataError("no samples to evaluate: the data has 0 rows")
+        return {"loss": total / count, **{m.name: m.result() for m in metrics}}
 
     def _evaluation_loss(self, out: np.ndarray, y: np.ndarray) -> float:
         if self._fused is not None:

@@ -286,3 +286,22 @@ def test_a_layer_object_belongs_to_one_model() -> None:
         mnn.Model([dense], input_shape=(2,), seed=7)
     np.testing.assert_array_equal(dense.params["kernel"], kernel)  # the first model's weights
     first.fit(np.ones((4, 2)), np.ones((4, 3)), epochs=1, verbose=0)
+
+
+def test_no_samples_to_score_is_an_error_not_a_score() -> None:
+    model = mnn.Model([Dense(units=1)], input_shape=(2,), loss="mse", optimizer="sgd")
+    empty_x, empty_y = np.zeros((0, 2)), np.zeros((0, 1))
+    with pytest.raises(mnn.DataError, match="no samples to evaluate"):
+        model.evaluate(empty_x, empty_y)
+    weights = model.get_weights()
+    with pytest.raises(mnn.DataError, match="validation_data has no samples"):
+        model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=1, validation_data=(empty_x, empty_y))
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))  # untrained
+
+
+@pytest.mark.parametrize("call", ["predict", "evaluate"])
+def test_batch_size_zero_is_refused_everywhere(call: str) -> None:
+    model = mnn.Model([Dense(units=1)], input_shape=(2,), loss="mse", optimizer="sgd")
+    args = (np.ones((4, 2)),) if call == "predict" else (np.ones((4, 2)), np.ones((4, 1)))
+    with pytest.raises(mnn.TrainingError, match="positive integer for batch_size, received: 0"):
+        getattr(model, call)(*args, batch_size=0)
