@@ -142,7 +142,25 @@ def _check_numeric(path: Path, name: str, arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+#: The first bytes of a .npy file, and of a .npz archive (a zip file; or an empty one).
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _require_magic(path: Path, magics: tuple[bytes, ...], what: str) -> None:
+    """``DataError`` unless ``path`` starts as a ``what`` file does (numpy would otherwise
+    try it as a pickle, and suggest loading it unsafely)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(max(len(m) for m in magics))
+    except OSError as exc:
+        raise DataError(f"cannot read {str(path)!r}: {exc}") from None
+    if not any(head.startswith(m) for m in magics):
+        raise DataError(f"{str(path)!r} is not a {what} file (it does not start as one does)")
+
+
 def _load_array(path: Path) -> np.ndarray:
+    _require_magic(path, (NPY_MAGIC,), ".npy")
     try:
         arr = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as exc:
@@ -151,6 +169,7 @@ def _load_array(path: Path) -> np.ndarray:
 
 
 def _read_npz(path: Path, x_key: str, y_key: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+    _require_magic(path, ZIP_MAGICS, ".npz")
     try:
         with np.load(path, allow_pickle=False) as f:
             names = list(f.keys())

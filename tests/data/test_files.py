@@ -36,8 +36,9 @@ def test_npz_errors_name_the_problem(tmp_path: Path) -> None:
     with pytest.raises(mnn.DataError, match="1 NaN or infinite value"):
         load_data(tmp_path / "nan.npz")
     (tmp_path / "bad.npz").write_text("not a zip")
-    with pytest.raises(mnn.DataError, match="cannot read"):
+    with pytest.raises(mnn.DataError, match=r"'.*bad.npz' is not a \.npz file") as caught:
         load_data(tmp_path / "bad.npz")
+    assert "pickle" not in str(caught.value)
     with pytest.raises(mnn.DataError, match="unknown data option 'z'"):
         load_data(f"{tmp_path / 'd.npz'}?z=1")
 
@@ -100,3 +101,12 @@ def test_wrong_column_count_is_reported_against_the_input_shape(tmp_path: Path) 
     with pytest.raises(mnn.DataError, match=r"3 values per sample .* input_shape \[4\] needs 4"):
         load_data(path, input_shape=[4])
     assert load_data(path, input_shape=[3, 1]).x_train.shape == (2, 3, 1)
+
+
+def test_a_file_that_is_not_npy_gets_no_advice_to_unpickle_it(tmp_path: Path) -> None:
+    (tmp_path / "junk.npy").write_text("junk")
+    with pytest.raises(mnn.DataError, match=r"'.*junk.npy' is not a \.npy file") as caught:
+        load_inputs(tmp_path / "junk.npy")
+    assert "pickle" not in str(caught.value)
+    np.save(tmp_path / "empty.npy", np.zeros((0, 3)))
+    assert load_inputs(tmp_path / "empty.npy").shape == (0, 3)
