@@ -66,7 +66,8 @@ def write_predictions(predictions: np.ndarray, path: Path) -> None:
     """Save ``predictions`` as ``.npy`` or as ``.csv`` with a header line."""
     try:
         if path.suffix.lower() == ".npy":
-            np.save(path, predictions)
+            with open(path, "wb") as f:  # np.save(path) would append ".npy" to "X.NPY"
+                np.save(f, predictions)
             return
         flat = predictions.reshape(predictions.shape[0], -1)
         header = ",".join(f"output_{i}" for i in range(flat.shape[1]))

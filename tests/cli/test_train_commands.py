@@ -70,11 +70,13 @@ def test_train_evaluate_predict_and_inspect(cli: Any, tmp_path: Path) -> None:
     assert f"accuracy: {expected['accuracy']:.4f}" in out
 
     np.save(tmp_path / "x.npy", moons.x_test[:7])
-    for name in ("p.npy", "p.csv"):
+    for name in ("p.npy", "p.csv", "Q.NPY"):
         done = cli("predict", "m.h5", "--input", "x.npy", "--output", name, cwd=tmp_path)
         assert done.returncode == 0 and "wrote 7 predictions of shape (1,)" in done.stdout
     want = model.predict(moons.x_test[:7])
     np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), want)
+    np.testing.assert_array_equal(np.load(tmp_path / "Q.NPY"), want)  # the name it reported
+    assert not (tmp_path / "Q.NPY.npy").exists()
     csv = np.loadtxt(tmp_path / "p.csv", delimiter=",", skiprows=1, ndmin=2)
     np.testing.assert_allclose(csv, want, rtol=1e-6)
     assert (tmp_path / "p.csv").read_text().startswith("output_0\n")
