@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from modular_nn.errors import SpecIssue
 
-#: Given the dict holding an unknown key and its path, the keys that were allowed.
-AllowedKeys = Callable[[dict[str, Any], tuple[Any, ...]], list[str]]
+#: Given the whole spec and the path of the object holding an unknown key, the keys
+#: allowed in that object ([] when unknown).
+AllowedKeys = Callable[[Any, tuple[Any, ...]], list[str]]
 
 _MAX_RECEIVED = 60
 
@@ -126,12 +127,12 @@ def _issue(
         key = str(loc[-1]) if loc else "?"
         hint = "remove it"
         parent = _parent(data, loc) if data is not None else None
-        if allowed_keys is not None and isinstance(parent, dict):
-            allowed = allowed_keys(parent, loc[:-1])
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-            if close:
-                hint = f"did you mean {close[0]!r}?"
-            hint += f" allowed here: {', '.join(allowed)}"
+        allowed = allowed_keys(data, loc[:-1]) if allowed_keys and isinstance(parent, dict) else []
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        if allowed:
+            hint += f"; allowed here: {', '.join(allowed)}"
         return SpecIssue(path, f"unknown option {key!r}", hint)
     if kind == "union_tag_invalid":
         return SpecIssue(path, _unknown_type_message(loc, error.get("ctx", {})))

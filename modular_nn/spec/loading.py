@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from modular_nn.errors import SpecError, SpecIssue
 from modular_nn.registry import get_registry
@@ -143,16 +143,69 @@ def _assign_layer_names(spec: ModelSpec) -> None:
         entry.name = name
 
 
-def _allowed_keys(parent: dict[str, Any], path: tuple[Any, ...]) -> list[str]:
-    """The keys allowed in the object at ``path`` (for 'did you mean' on unknown keys)."""
-    registry = get_registry()
+def _allowed_keys(data: Any, path: tuple[Any, ...]) -> list[str]:
+    """The keys allowed in the object at ``path`` of the spec ``data`` (for 'did you mean'
+    on unknown keys), or [] when that object's model is unknown."""
     if not path:
-        return [f.alias or name for name, f in ModelSpec.model_fields.items()]
-    if path == ("training",):
-        return list(TrainingSpec.model_fields)
-    kind = {"layers": "layers", "loss": "losses", "optimizer": "optimizers"}.get(str(path[0]))
-    type_name = parent.get("type")
-    if kind and isinstance(type_name, str) and type_name in registry.names(kind):
+        return _field_names(ModelSpec)
+    head: list[str] = []
+    if path[0] == "training":
+        model: Any = TrainingSpec
+        node, rest = _child(data, path[0]), path[1:]
+    else:
+        kind = {"layers": "layers", "loss": "losses", "optimizer": "optimizers"}.get(str(path[0]))
+        entry_path = path[:2] if kind == "layers" else path[:1]
+        node, rest = data, path[len(entry_path) :]
+        for part in entry_path:
+            node = _child(node, part)
+        registry = get_registry()
+        type_name = node.get("type") if isinstance(node, dict) else None
+        if kind is None or not isinstance(type_name, str) or type_name not in registry.names(kind):
+            return []
+        model = registry.get(kind, type_name).cls.Config
         head = ["type", "name"] if kind == "layers" else ["type"]
-        return head + list(registry.get(kind, type_name).cls.Config.model_fields)
-    return []
+    for part in rest:
+        node = _child(node, part)
+        model = _nested_model(model, part, node)
+        if model is None:
+            return []
+        head = []
+    return head + _field_names(model)
+
+
+def _child(node: Any, part: Any) -> Any:
+    try:
+        return node[part]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _nested_model(model: type[BaseModel], field: Any, node: Any) -> type[BaseModel] | None:
+    """The pydantic model of ``model``'s field ``field`` holding ``node`` (for a union of
+    models, the member whose ``type`` is ``node``'s), or None."""
+    info = model.model_fields.get(str(field))
+    if info is None:
+        return None
+    candidates = _model_classes(info.annotation)
+    if len(candidates) == 1:
+        return candidates[0]
+    wanted = node.get("type") if isinstance(node, dict) else None
+    for candidate in candidates:
+        type_field = candidate.model_fields.get("type")
+        if type_field is not None and type_field.default == wanted:
+            return candidate
+    return None
+
+
+def _model_classes(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic model classes inside an annotation (through Optional, unions, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        found += _model_classes(arg)
+    return found

@@ -143,6 +143,32 @@ def test_unknown_option_suggests_the_right_one() -> None:
     assert "layers[0].unit" in text and "did you mean 'units'" in text
 
 
+@pytest.mark.parametrize(
+    ("changes", "path", "hint"),
+    [
+        (
+            {"training": {"early_stopping": {"monitr": "loss"}}},
+            "training.early_stopping.monitr",
+            "did you mean 'monitor'?; allowed here: monitor, patience,",
+        ),
+        (
+            {"optimizer": {"type": "sgd", "schedule": {"type": "cosine", "decay_step": 9}}},
+            "optimizer.schedule.decay_step",
+            "did you mean 'decay_steps'?; allowed here: type, warmup_steps, decay_steps, alpha",
+        ),
+        ({"training": {"epoch": 3}}, "training.epoch", "did you mean 'epochs'?; allowed here:"),
+        ({"trainin": {}}, "trainin", "did you mean 'training'?; allowed here: $schema,"),
+        ({"optimizer": {"type": "sgd", "zzz": 1}}, "optimizer.zzz", "remove it; allowed here:"),
+    ],
+)
+def test_unknown_options_in_nested_objects_get_the_keys_allowed_there(
+    changes: dict, path: str, hint: str
+) -> None:
+    err = problems({**MINIMAL, **changes})
+    issue = next(issue for issue in err.issues if issue.path == path)
+    assert hint in str(issue), str(issue)
+
+
 def test_unknown_loss_and_optimizer() -> None:
     err = problems({**MINIMAL, "loss": "mse2", "optimizer": {"type": "adamm"}})
     assert {issue.path for issue in err.issues} == {"loss", "optimizer"}
