@@ -225,7 +225,8 @@ def _label_index(label: str | int | None, header: list[str] | None, width: int, 
 def read_csv(
     path: Path, label_column: str | int | None = None, *, labels: bool = True
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Features (float32) and labels (int64 when all whole, else float32) of a CSV file."""
+    """Features (float64) and labels (int64 when all whole, else float64) of a CSV file:
+    the values the text holds, which the model casts to its own dtype."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [(i, row) for i, row in enumerate(csv.reader(f), start=1) if row]
@@ -260,13 +261,13 @@ def read_csv(
                 )
             values[r, c] = value
     if not labels and label_column is None:
-        return values.astype(np.float32), None
+        return values, None
     index = _label_index(label_column, header, width, path)
     if width < 2 and labels:
         raise DataError(f"{path} has a single column: no features beside the label column")
-    features = np.delete(values, index, axis=1).astype(np.float32)
+    features = np.delete(values, index, axis=1)
     if not labels:
         return features, None
     y = values[:, index]
-    y = y.astype(np.int64) if np.all(y == np.round(y)) else y.astype(np.float32)
+    y = y.astype(np.int64) if np.all(y == np.round(y)) else y
     return features, y

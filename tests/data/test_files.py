@@ -48,7 +48,7 @@ def test_csv_with_header_label_by_name_index_or_last(tmp_path: Path) -> None:
     by_name = load_data(path, label_column="label")
     np.testing.assert_array_equal(by_name.x_train, [[1, 2], [3, 4], [5.5, 6]])
     np.testing.assert_array_equal(by_name.y_train, [0, 1, 1])
-    assert by_name.y_train.dtype == np.int64 and by_name.x_train.dtype == np.float32
+    assert by_name.y_train.dtype == np.int64 and by_name.x_train.dtype == np.float64
     by_index = load_data(path, label_column="1")
     np.testing.assert_array_equal(by_index.x_train, by_name.x_train)
     last = load_data(path)
@@ -59,7 +59,8 @@ def test_csv_with_header_label_by_name_index_or_last(tmp_path: Path) -> None:
 def test_csv_without_header_and_inputs_only(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "d.csv", "1,2,0.5\n3,4,1.5\n")
     ds = load_data(path)
-    np.testing.assert_array_equal(ds.y_train, np.array([0.5, 1.5], dtype=np.float32))
+    np.testing.assert_array_equal(ds.y_train, np.array([0.5, 1.5]))
+    assert ds.y_train.dtype == np.float64  # the text's values; the model casts them
     np.testing.assert_array_equal(load_inputs(path), [[1, 2, 0.5], [3, 4, 1.5]])
     np.testing.assert_array_equal(load_inputs(path, label_column=2), [[1, 2], [3, 4]])
 
@@ -110,3 +111,9 @@ def test_a_file_that_is_not_npy_gets_no_advice_to_unpickle_it(tmp_path: Path) ->
     assert "pickle" not in str(caught.value)
     np.save(tmp_path / "empty.npy", np.zeros((0, 3)))
     assert load_inputs(tmp_path / "empty.npy").shape == (0, 3)
+
+
+def test_csv_values_keep_the_digits_the_text_holds(tmp_path: Path) -> None:
+    ds = load_data(write_csv(tmp_path / "d.csv", "a,b,label\n0.1234567890123,1.0000000001,0.25\n"))
+    assert ds.x_train[0, 0] == 0.1234567890123 and ds.x_train[0, 1] == 1.0000000001
+    assert ds.y_train[0] == 0.25
