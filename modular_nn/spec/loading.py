@@ -34,9 +34,11 @@ def read_spec_source(source: SpecSource) -> tuple[Any, str | None]:
     if isinstance(source, str) and source.lstrip().startswith("{"):
         return _parse_json(source, "JSON text"), None
     if isinstance(source, (str, os.PathLike)):
+        if not os.fspath(source).strip():
+            raise SpecError("expected a spec path or JSON text, received an empty string")
         path = Path(source)
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # editors may write a byte-order mark
         except FileNotFoundError:
             raise SpecError(f"spec file not found: {str(path)!r}") from None
         except IsADirectoryError:

@@ -229,3 +229,11 @@ def test_top_level_must_be_an_object(tmp_path: Path) -> None:
     path.write_text("[1, 2]")
     assert "expected a JSON object" in str(problems(path))
     assert "received: list" in str(problems(["not", "a", "dict"]))
+
+
+def test_a_spec_file_with_a_byte_order_mark_and_an_empty_path(tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(MINIMAL), encoding="utf-8-sig")
+    assert mnn.load_spec(path).input_shape == [4]
+    with pytest.raises(mnn.SpecError, match="received an empty string"):
+        mnn.load_spec("")
