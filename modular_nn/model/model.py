@@ -250,6 +250,8 @@ class Model:
 
     def _prepare_xy(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
         self._require("loss")
+        if y is None:
+            raise DataError("targets are missing: give y as well as x (fit(x, y), evaluate(x, y))")
         x = self._prepare_x(x)
         y = np.asarray(y)
         check_same_length(x, y)

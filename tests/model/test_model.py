@@ -305,3 +305,9 @@ def test_batch_size_zero_is_refused_everywhere(call: str) -> None:
     args = (np.ones((4, 2)),) if call == "predict" else (np.ones((4, 2)), np.ones((4, 1)))
     with pytest.raises(mnn.TrainingError, match="positive integer for batch_size, received: 0"):
         getattr(model, call)(*args, batch_size=0)
+
+
+def test_fit_without_targets_says_they_are_missing() -> None:
+    model = mnn.Model([Dense(units=1)], input_shape=(2,), loss="mse", optimizer="sgd")
+    with pytest.raises(mnn.DataError, match="targets are missing: give y as well as x"):
+        model.fit(np.ones((3, 2)))
