@@ -311,3 +311,12 @@ def test_fit_without_targets_says_they_are_missing() -> None:
     model = mnn.Model([Dense(units=1)], input_shape=(2,), loss="mse", optimizer="sgd")
     with pytest.raises(mnn.DataError, match="targets are missing: give y as well as x"):
         model.fit(np.ones((3, 2)))
+
+
+def test_epochs_and_batch_size_are_keywords() -> None:
+    # Keras's positional order is (x, y, batch_size, epochs): fit(x, y, 32, 10) must not
+    # silently run 32 epochs of batches of 10
+    model = mnn.Model([Dense(units=1)], input_shape=(2,), loss="mse", optimizer="sgd")
+    with pytest.raises(TypeError):
+        model.fit(np.ones((4, 2)), np.ones((4, 1)), 32, 10)  # type: ignore[misc]
+    assert model.epochs_done == 0
