@@ -16,6 +16,7 @@ from modular_nn.components.refs import ActivationRef, InitializerRef
 from modular_nn.errors import (
     CheckpointError,
     DataError,
+    LayerNotFoundError,
     ModularNNError,
     PluginError,
     ShapeError,
@@ -54,6 +55,7 @@ __all__ = [
     "Initializer",
     "InitializerRef",
     "Layer",
+    "LayerNotFoundError",
     "Loss",
     "Model",
     "ModelCheckpoint",

@@ -69,3 +69,10 @@ class TrainingError(ModularNNError):
 
 class DataError(ModularNNError):
     """Input arrays or a data source do not fit the model or are malformed."""
+
+
+class LayerNotFoundError(ModularNNError, KeyError):
+    """``model.get_layer(name)`` for a name no layer has (also a ``KeyError``)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -44,7 +44,7 @@ from modular_nn.components.layer import Layer
 from modular_nn.components.loss import Loss
 from modular_nn.components.optimizer import Optimizer
 from modular_nn.components.refs import REF_KIND_LABEL
-from modular_nn.errors import PluginError
+from modular_nn.errors import PluginError, SpecError
 
 ENTRY_POINT_GROUP = "modular_nn"
 BUILTINS_MODULE = "modular_nn.builtins"
@@ -432,6 +432,11 @@ class Registry:
         """Instantiate a component from a name or ``{"type": name, **options}``."""
         if isinstance(ref, str):
             ref = {"type": ref}
+        if not isinstance(ref, dict) or not isinstance(ref.get("type"), str):
+            raise SpecError(
+                f"expected one of the {kind} as a name or {{'type': name, ...options}}, "
+                f"received: {ref!r}"
+            )
         options = dict(ref)
         info = self.get(kind, options.pop("type"))
         return info.cls(**options)

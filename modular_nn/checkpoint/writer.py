@@ -37,6 +37,8 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]
         target = os.fspath(path)
     except TypeError:
         raise CheckpointError(f"expected a file path, received: {path!r}") from None
+    if not isinstance(target, str) or "\x00" in target or not target:
+        raise CheckpointError(f"expected a file path as text, without NUL, received: {path!r}")
     directory = os.path.dirname(os.path.abspath(target))
     if os.path.isdir(target):
         raise CheckpointError(f"cannot write {target!r}: it is a directory")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,13 @@ from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.loss import Loss
 from modular_nn.components.optimizer import Optimizer
 from modular_nn.data.sources import BatchSource
-from modular_nn.errors import DataError, SpecError, SpecIssue, TrainingError
+from modular_nn.errors import (
+    DataError,
+    LayerNotFoundError,
+    SpecError,
+    SpecIssue,
+    TrainingError,
+)
 from modular_nn.metrics import Metric, make_metrics
 from modular_nn.model.callbacks import Callback, CallbackList, EarlyStopping, ProgressLogger
 from modular_nn.model.guard import ADVICE, NonFiniteLoss, TrainingGuard, diagnose
@@ -179,7 +185,7 @@ class Model:
             if layer.name == name:
                 return layer
         names = ", ".join(layer.name or "" for layer in self.layers)
-        raise KeyError(f"no layer named {name!r}; layers: {names}")
+        raise LayerNotFoundError(f"no layer named {name!r}; layers: {names}")
 
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and buffer, by ``layer/name``."""
@@ -187,18 +193,30 @@ class Model:
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Copy values into parameters/buffers by ``layer/name`` (shapes must match)."""
+        if not isinstance(weights, Mapping):
+            raise DataError(
+                "expected weights as a dict of arrays by 'layer/name' (as get_weights gives), "
+                f"received: {type(weights).__name__}"
+            )
         targets = {**self.params, **self.buffers}
         problems = []
+        arrays = {}
         for key, value in weights.items():
             if key not in targets:
                 problems.append(f"unknown weight {key!r}")
-            elif np.shape(value) != targets[key].shape:
+                continue
+            try:
+                arrays[key] = np.asarray(value, dtype=targets[key].dtype)
+            except (TypeError, ValueError):
+                problems.append(f"{key}: expected numbers, received {type(value).__name__}")
+                continue
+            if arrays[key].shape != targets[key].shape:
                 problems.append(
-                    f"{key}: expected shape {targets[key].shape}, received {np.shape(value)}"
+                    f"{key}: expected shape {targets[key].shape}, received {arrays[key].shape}"
                 )
         if problems:
             raise DataError("cannot set weights: " + "; ".join(problems))
-        for key, value in weights.items():
+        for key, value in arrays.items():
             targets[key][...] = value
 
     def count_params(self) -> int:
@@ -352,6 +370,11 @@ class Model:
         split = settings.validation_split if validation_split is None else float(validation_split)
         if not 0 <= split < 1:
             raise TrainingError(f"expected validation_split in [0, 1), received: {split}")
+        wrong = [c for c in callbacks if not isinstance(c, Callback)]
+        if wrong:
+            raise TrainingError(
+                f"expected callbacks to be modular_nn Callback objects, received: {wrong[0]!r}"
+            )
         train, n, val = self._training_data(x, y, split, validation_data)
         if n == 0:
             raise DataError("no training samples")

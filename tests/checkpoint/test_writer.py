@@ -152,3 +152,14 @@ def test_unwritable_targets(tmp_path: Path, trained: mnn.Model) -> None:
         trained.save_weights(tmp_path)
     with pytest.raises(CheckpointError, match="expected a file path"):
         trained.save(42)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("path", [b"x.h5", "a.h5\x00", ""])
+def test_a_path_that_is_not_text_is_a_checkpoint_error(
+    tmp_path: Path, trained: mnn.Model, path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for save in (trained.save, trained.save_weights):
+        with pytest.raises(CheckpointError, match="expected a file path as text"):
+            save(path)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []

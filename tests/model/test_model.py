@@ -320,3 +320,22 @@ def test_epochs_and_batch_size_are_keywords() -> None:
     with pytest.raises(TypeError):
         model.fit(np.ones((4, 2)), np.ones((4, 1)), 32, 10)  # type: ignore[misc]
     assert model.epochs_done == 0
+
+
+def test_model_methods_refuse_bad_arguments_with_our_errors() -> None:
+    model = mnn.Model([Dense(units=1)], input_shape=(2,), loss="mse", optimizer="sgd")
+    with pytest.raises(mnn.LayerNotFoundError, match="no layer named 'nope'; layers: dense_1"):
+        model.get_layer("nope")
+    with pytest.raises(KeyError):  # also what a dict lookup would raise
+        model.get_layer("nope")
+    with pytest.raises(mnn.DataError, match="expected weights as a dict"):
+        model.set_weights([1, 2])  # type: ignore[arg-type]
+    kernel = model.get_weights()["dense_1/kernel"]
+    with pytest.raises(mnn.DataError, match="dense_1/kernel: expected numbers"):
+        model.set_weights({"dense_1/kernel": "abc", "dense_1/bias": np.ones(1)})
+    np.testing.assert_array_equal(model.get_weights()["dense_1/kernel"], kernel)
+    assert model.get_weights()["dense_1/bias"][0] == 0  # all or nothing
+    with pytest.raises(mnn.TrainingError, match="expected callbacks to be modular_nn Callback"):
+        model.fit(np.ones((2, 2)), np.ones((2, 1)), callbacks=["x"])  # type: ignore[list-item]
+    with pytest.raises(mnn.SpecError, match="expected one of the losses as a name"):
+        model.compile(loss=5)  # type: ignore[arg-type]

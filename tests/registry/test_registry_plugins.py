@@ -180,3 +180,9 @@ def test_unknown_lookups_suggest_close_names(registry):
         registry.get("layers", "dense_")
     with pytest.raises(mnn.PluginError, match="unknown component kind 'layer'"):
         registry.names("layer")
+
+
+@pytest.mark.parametrize("ref", [5, {"units": 3}, {"type": 7}, None])
+def test_create_refuses_what_is_neither_a_name_nor_an_entry(ref: object) -> None:
+    with pytest.raises(mnn.SpecError, match="expected one of the layers as a name or"):
+        mnn.get_registry().create("layers", ref)  # type: ignore[arg-type]
