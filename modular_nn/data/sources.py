@@ -12,6 +12,7 @@ reproducible. Every batch but the dataset's last is full.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,12 +67,7 @@ class BatchSource:
 
     def split(self, fraction: float) -> tuple[BatchSource, BatchSource]:
         """(first ``1 - fraction``, last ``fraction``) of the rows, as Keras's validation_split."""
-        n_val = int(round(len(self) * fraction))
-        if n_val < 1 or n_val >= len(self):
-            raise DataError(
-                f"validation_split={fraction} leaves no training or no validation samples "
-                f"out of {len(self)}"
-            )
+        n_val = held_out_rows(len(self), fraction)
         return self.subset(0, len(self) - n_val), self.subset(len(self) - n_val, len(self))
 
     def reshaped(self, shape: tuple[int, ...]) -> BatchSource:
@@ -108,6 +104,17 @@ class BatchSource:
                     yield self._finish(
                         x[b : b + batch_size], None if y is None else y[b : b + batch_size]
                     )
+
+
+def held_out_rows(n: int, fraction: float) -> int:
+    """How many of the last of ``n`` rows ``validation_split=fraction`` holds out, as Keras
+    does: ``n - floor(n * (1 - fraction))``; ``DataError`` unless both parts have rows."""
+    n_val = n - math.floor(n * (1 - fraction))
+    if n_val < 1 or n_val >= n:
+        raise DataError(
+            f"validation_split={fraction} leaves no training or no validation samples out of {n}"
+        )
+    return n_val
 
 
 def check_reshape(have: tuple[int, ...], want: tuple[int, ...]) -> None:

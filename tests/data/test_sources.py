@@ -126,7 +126,7 @@ def test_source_errors(tmp_path: Path) -> None:
     with pytest.raises(mnn.DataError, match="has no labels"):
         model.fit(H5Source(tmp_path / "d.h5", labels=False), epochs=1, verbose=0)
     with pytest.raises(mnn.DataError, match="leaves no training"):
-        source.split(0.0001)
+        source.split(0.99999)  # the last 1000 - floor(0.01) = 1000 rows: no training rows
     with pytest.raises(mnn.DataError, match=r"4 values per sample .* needs 5"):
         source.reshaped((5,))
 
@@ -138,3 +138,10 @@ def test_non_finite_values_in_a_streamed_batch_are_a_data_error(tmp_path: Path) 
     model = mnn.build_model(spec())
     with pytest.raises(mnn.DataError, match="NaN or infinite"):
         model.fit(H5Source(tmp_path / "d.h5"), epochs=1, batch_size=100, verbose=0)
+
+
+@pytest.mark.parametrize(("n", "split", "held_out"), [(10, 0.25, 3), (10, 0.05, 1), (10, 0.3, 3)])
+def test_validation_split_holds_out_what_keras_does(n: int, split: float, held_out: int) -> None:
+    from modular_nn.data.sources import held_out_rows
+
+    assert held_out_rows(n, split) == held_out  # n - floor(n * (1 - split))
