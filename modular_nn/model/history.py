@@ -20,6 +20,10 @@ class History:
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         """Record the logs of one finished epoch (1-based number)."""
         self.epoch.append(epoch)
+        self.add_to_last_epoch(logs)
+
+    def add_to_last_epoch(self, logs: dict[str, float]) -> None:
+        """Record values that callbacks added to the last epoch's logs."""
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
 

@@ -15,7 +15,7 @@ from modular_nn.components.activation import Activation
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.loss import Loss
 from modular_nn.components.optimizer import Optimizer
-from modular_nn.data.sources import BatchSource
+from modular_nn.data.sources import BatchSource, held_out_rows
 from modular_nn.errors import (
     DataError,
     LayerNotFoundError,
@@ -331,8 +331,9 @@ class Model:
         non-finite (``fit`` does more: it also rolls back non-finite weights)."""
         where = "".join(f"; {w}" for w in diagnose(self, x, y))
         return TrainingError(
-            f"{failure}{where}; that step was not applied, the weights are the ones it started "
-            f"from. {ADVICE}"
+            f"the loss became {failure.loss} in train_on_batch (the run's step "
+            f"{self.global_step + 1}){where}; that step was not applied, the weights are the "
+            f"ones it started from. {ADVICE}"
         )
 
     def fit(
@@ -394,6 +395,10 @@ class Model:
         progress = [ProgressLogger(mode, steps, end)] if mode else []
         early = settings.early_stopping
         stopping = [EarlyStopping(verbose=bool(mode), **early.model_dump())] if early else []
+        if val is None:
+            _require_validation_for(
+                [*stopping, *(c for c in callbacks if isinstance(c, EarlyStopping))]
+            )
         cb = CallbackList([*progress, *stopping, *callbacks], self)
         history = History()
         self.stop_training = False
@@ -422,9 +427,16 @@ class Model:
                     {f"val_{k}": v for k, v in self._evaluate_batches(val(batch_size)).items()}
                 )
             self.epochs_done = epoch + 1
+            # recorded before the callbacks (a checkpoint one saves holds this epoch); what
+            # they add to ``logs`` is recorded after them, as Keras's History does
             history.append(epoch + 1, logs)
             self.history.append(epoch + 1, logs)
+            recorded = set(logs)
             cb.on_epoch_end(epoch, logs)
+            added = {k: v for k, v in logs.items() if k not in recorded}
+            if added:
+                history.add_to_last_epoch(added)
+                self.history.add_to_last_epoch(added)
             if self.stop_training:
                 break
         cb.on_train_end()
@@ -445,11 +457,7 @@ class Model:
             return self._source_batches(source), len(source), val
         x, y = self._prepare_xy(x, y)
         if split and validation_data is None:
-            n_val = int(round(x.shape[0] * split))
-            if n_val < 1 or n_val >= x.shape[0]:
-                raise DataError(
-                    f"validation_split={split} leaves no training or no validation samples"
-                )
+            n_val = held_out_rows(x.shape[0], split)
             x, y, validation_data = x[:-n_val], y[:-n_val], (x[-n_val:], y[-n_val:])
         val = None if validation_data is None else self._batches_of(validation_data)
         return _array_batches(x, y), x.shape[0], val
@@ -592,6 +600,18 @@ class Model:
             f"Model(name={self.name!r}, layers={len(self.layers)}, params={self.count_params()}, "
             f"dtype={self.dtype.name})"
         )
+
+
+def _require_validation_for(stoppers: list[EarlyStopping]) -> None:
+    """``TrainingError`` before training when early stopping watches a validation value
+    and the run has no validation data (else it would fail after the first epoch)."""
+    for stopper in stoppers:
+        monitor = stopper.config.monitor
+        if monitor.startswith("val_"):
+            raise TrainingError(
+                f"early stopping monitors {monitor!r}, but this run has no validation data: "
+                "give validation_split or validation_data, or monitor 'loss'"
+            )
 
 
 def _checked_settings(

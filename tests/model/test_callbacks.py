@@ -116,8 +116,17 @@ def test_early_stopping_declared_in_the_spec(capsys: pytest.CaptureFixture[str])
 
 def test_a_missing_monitor_is_a_clear_error() -> None:
     model = mnn.build_model(spec())
-    with pytest.raises(mnn.TrainingError, match="'val_loss'.*available: loss, accuracy.*valid"):
-        model.fit(X, Y, epochs=2, callbacks=[EarlyStopping()], verbose=0)
+    with pytest.raises(mnn.TrainingError, match="'acuracy'.*available: loss, accuracy"):
+        model.fit(X, Y, epochs=2, callbacks=[EarlyStopping(monitor="acuracy")], verbose=0)
+
+
+def test_watching_a_validation_value_without_validation_data_fails_before_training() -> None:
+    model = mnn.build_model(spec(early_stopping={"patience": 2}))  # watches val_loss
+    for callbacks in ([], [EarlyStopping(monitor="val_accuracy")]):
+        with pytest.raises(mnn.TrainingError, match="monitors 'val_.*' but|no validation data"):
+            model.fit(X, Y, epochs=2, callbacks=callbacks, verbose=0)
+    assert model.epochs_done == 0
+    model.fit(X, Y, epochs=1, validation_data=(X, Y), verbose=0)  # with it, all is well
 
 
 def test_model_checkpoint_every_n_epochs_keeps_the_last_k(tmp_path: Path) -> None:
@@ -140,3 +149,16 @@ def test_progress_bar_and_plain_lines() -> None:
     assert "loss: " in text and "accuracy: " in text
     out = lines.getvalue().splitlines()
     assert len(out) == 2 and out[0].startswith("Epoch 3/4 - ") and "\r" not in lines.getvalue()
+
+
+def test_values_callbacks_add_to_the_epoch_logs_reach_the_history() -> None:
+    class LearningRate(mnn.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            assert logs is not None
+            logs["learning_rate"] = 0.05 * (epoch + 1)
+
+    model = mnn.build_model(spec())
+    history = model.fit(X, Y, epochs=2, callbacks=[LearningRate()], verbose=0)
+    assert history.history["learning_rate"] == [0.05, 0.1]
+    assert model.history.history["learning_rate"] == [0.05, 0.1]
+    assert len(history.history["loss"]) == 2

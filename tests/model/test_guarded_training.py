@@ -226,6 +226,7 @@ def test_train_on_batch_names_the_layers_and_applies_nothing() -> None:
     with pytest.raises(mnn.TrainingError) as info:
         model.train_on_batch(np.full((2, 2), 1e10), np.zeros((2, 1)))
     message = str(info.value)
+    assert message.startswith("the loss became nan in train_on_batch (the run's step 1)")
     assert "first non-finite output: layer 'dense_1'" in message
     assert "that step was not applied" in message
     assert model.optimizer.iterations == 0
