@@ -105,4 +105,9 @@ def make_metrics(names: list[str] | None, task: str, logits: bool) -> list[Metri
             raise TrainingError(f"metric {name!r} is for binary outputs (binary_crossentropy)")
         if name == "categorical_accuracy" and task == "binary":
             raise TrainingError("metric 'categorical_accuracy' needs a categorical loss")
+        if name in ("mae", "mse") and task == "sparse_categorical":
+            raise TrainingError(
+                f"metric {name!r} compares outputs with targets of the same shape; "
+                "sparse_categorical_crossentropy has class labels: use 'accuracy'"
+            )
     return [Metric(name, task, logits) for name in names]

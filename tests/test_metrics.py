@@ -65,3 +65,21 @@ def test_fit_and_evaluate_report_the_spec_metrics() -> None:
     assert set(history.history) == {"loss", "mae", "val_loss", "val_mae"}
     got = model.evaluate(x, y)
     assert got["mae"] == pytest.approx(np.abs(model.predict(x)[:, 0] - y).mean(), rel=1e-5)
+
+
+def test_mae_and_mse_are_refused_for_class_labels_before_training() -> None:
+    import modular_nn as mnn
+
+    model = mnn.build_model(
+        {
+            "input_shape": [2],
+            "layers": [{"type": "dense", "units": 3, "activation": "softmax"}],
+            "loss": "sparse_categorical_crossentropy",
+            "optimizer": "sgd",
+            "training": {"metrics": ["accuracy", "mae"]},
+        }
+    )
+    before = model.get_weights()
+    with pytest.raises(mnn.TrainingError, match="metric 'mae' compares outputs with targets"):
+        model.fit(np.ones((5, 2)), np.array([0, 1, 2, 1, 0]), epochs=1, verbose=0)
+    assert all(np.array_equal(before[k], v) for k, v in model.get_weights().items())
