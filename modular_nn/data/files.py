@@ -235,7 +235,8 @@ def read_csv(
     if not rows:
         raise DataError(f"{path} is empty")
     header: list[str] | None = None
-    if not all(_is_number(v) for v in rows[0][1]):
+    # a header has a field that is text; an empty field is a missing number, reported below
+    if any(v.strip() and not _is_number(v) for v in rows[0][1]):
         header = [v.strip() for v in rows[0][1]]
         rows = rows[1:]
     if not rows:

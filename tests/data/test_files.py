@@ -117,3 +117,10 @@ def test_csv_values_keep_the_digits_the_text_holds(tmp_path: Path) -> None:
     ds = load_data(write_csv(tmp_path / "d.csv", "a,b,label\n0.1234567890123,1.0000000001,0.25\n"))
     assert ds.x_train[0, 0] == 0.1234567890123 and ds.x_train[0, 1] == 1.0000000001
     assert ds.y_train[0] == 0.25
+
+
+def test_a_first_line_with_an_empty_field_is_a_missing_value_not_a_header(tmp_path: Path) -> None:
+    with pytest.raises(mnn.DataError, match="line 1, column '1': missing"):
+        load_data(write_csv(tmp_path / "d.csv", "1,,0\n3,4,1\n5,6,0\n"))
+    with_header = load_data(write_csv(tmp_path / "h.csv", "a,,label\n3,4,1\n5,6,0\n"))
+    assert with_header.x_train.shape == (2, 2)
