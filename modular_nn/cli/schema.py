@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from modular_nn.errors import ModularNNError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -24,7 +26,10 @@ def run(args: argparse.Namespace) -> int:
 
     text = spec_json_schema_text(builtins_only=args.builtins_only)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ModularNNError(f"cannot write {args.output!r}: {exc.strerror or exc}") from None
     else:
         print(text, end="")
     return 0

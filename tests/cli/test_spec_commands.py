@@ -50,3 +50,9 @@ def test_schema_prints_json_schema(cli: Any, tmp_path: Path) -> None:
     out = tmp_path / "schema.json"
     assert cli("schema", "--builtins-only", "-o", str(out)).returncode == 0
     assert json.loads(out.read_text())["title"] == "modular_nn model spec"
+
+
+def test_schema_to_a_path_it_cannot_write_is_one_clean_error(cli: Any, tmp_path: Path) -> None:
+    result = cli("schema", "-o", str(tmp_path / "missing" / "dir" / "s.json"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: cannot write ")
