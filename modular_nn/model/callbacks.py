@@ -47,6 +47,10 @@ class Callback:
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None: ...
 
+    def on_epoch_recorded(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """After every callback's ``on_epoch_end``, once ``model.history`` holds the epoch's
+        logs with what callbacks added to them: where a callback saves the model."""
+
     def on_train_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None: ...
 
 
@@ -73,6 +77,10 @@ class CallbackList(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for c in self.callbacks:
             c.on_epoch_end(epoch, logs)
+
+    def on_epoch_recorded(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        for c in self.callbacks:
+            c.on_epoch_recorded(epoch, logs)
 
     def on_train_batch_end(self, step: int, logs: dict[str, Any] | None = None) -> None:
         for c in self.callbacks:
@@ -266,7 +274,9 @@ class ModelCheckpoint(Callback):
         self.filepath, self.every, self.keep = os.fspath(filepath), every, keep
         self.saved: list[Path] = []
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+    def on_epoch_recorded(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        # saved once the history is complete, so that a run resumed from the file logs on
+        # exactly as the uninterrupted one (values other callbacks add included)
         if (epoch + 1) % self.every:
             return
         try:

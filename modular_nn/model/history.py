@@ -23,9 +23,25 @@ class History:
         self.add_to_last_epoch(logs)
 
     def add_to_last_epoch(self, logs: dict[str, float]) -> None:
-        """Record values that callbacks added to the last epoch's logs."""
+        """Record values that callbacks added to the last epoch's logs.
+
+        ``TrainingError`` for a name a checkpoint cannot hold (``/``, ``.``, ``..``, a
+        control character), or a value that is not a number.
+        """
+        from modular_nn.checkpoint.format import link_name_problem
+        from modular_nn.errors import TrainingError
+
         for key, value in logs.items():
-            self.history.setdefault(key, []).append(float(value))
+            problem = link_name_problem(key)
+            if problem:
+                raise TrainingError(f"cannot log {key!r}: {problem}")
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise TrainingError(
+                    f"cannot log {key!r}: expected a number, received {value!r}"
+                ) from None
+            self.history.setdefault(key, []).append(number)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready ``{"epoch": [...], "history": {...}}``."""

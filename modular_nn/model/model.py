@@ -427,8 +427,8 @@ class Model:
                     {f"val_{k}": v for k, v in self._evaluate_batches(val(batch_size)).items()}
                 )
             self.epochs_done = epoch + 1
-            # recorded before the callbacks (a checkpoint one saves holds this epoch); what
-            # they add to ``logs`` is recorded after them, as Keras's History does
+            # recorded before the callbacks and completed after them with what they add to
+            # ``logs``, as Keras's History does; checkpoints are saved after that
             history.append(epoch + 1, logs)
             self.history.append(epoch + 1, logs)
             recorded = set(logs)
@@ -437,6 +437,7 @@ class Model:
             if added:
                 history.add_to_last_epoch(added)
                 self.history.add_to_last_epoch(added)
+            cb.on_epoch_recorded(epoch, logs)
             if self.stop_training:
                 break
         cb.on_train_end()

@@ -162,3 +162,41 @@ def test_values_callbacks_add_to_the_epoch_logs_reach_the_history() -> None:
     assert history.history["learning_rate"] == [0.05, 0.1]
     assert model.history.history["learning_rate"] == [0.05, 0.1]
     assert len(history.history["loss"]) == 2
+
+
+class _LogLearningRate(mnn.Callback):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        assert logs is not None
+        logs["lr"] = float(self.model.optimizer.learning_rate)
+
+
+def test_a_checkpoint_holds_what_callbacks_logged_and_resumes_the_same_history(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 3))
+    run = {
+        "input_shape": [3],
+        "layers": [{"type": "dense", "units": 1}],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "learning_rate": 0.1},
+        "training": {"batch_size": 8},
+    }
+    whole = mnn.build_model(run)
+    saver = ModelCheckpoint(tmp_path / "run-{epoch}.h5")
+    whole.fit(x, x[:, :1], epochs=4, verbose=0, callbacks=[saver, _LogLearningRate()])
+    middle = mnn.load(tmp_path / "run-2.h5")
+    assert middle.history.history["lr"] == [0.1, 0.1]  # saved after the callbacks logged
+    middle.fit(x, x[:, :1], epochs=2, verbose=0, callbacks=[_LogLearningRate()])
+    assert middle.history.history == whole.history.history
+
+
+def test_a_logged_name_a_checkpoint_cannot_hold_is_refused_when_logged() -> None:
+    class Slash(mnn.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            assert logs is not None
+            logs["grad/norm"] = 1.0
+
+    model = mnn.build_model(spec())
+    with pytest.raises(mnn.TrainingError, match="cannot log 'grad/norm': expected a name"):
+        model.fit(X, Y, epochs=1, callbacks=[Slash()], verbose=0)
