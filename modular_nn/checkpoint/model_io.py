@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING
 
 import h5py
+import numpy as np
 
 from modular_nn.checkpoint.format import KIND_MODEL, PROVENANCE_COMPONENTS, SPEC, WEIGHTS
 from modular_nn.checkpoint.provenance import (
@@ -71,6 +72,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
     with open_checkpoint(path, kinds=(KIND_MODEL,)) as reader:
         check_components(reader)
         spec = read_spec(reader)
+        check_size(reader, spec)
         model = _build(reader, spec)
         report, planned = match_arrays(reader, WEIGHTS, model_weights(model))
         if not report.ok:
@@ -96,6 +98,20 @@ def check_components(reader: CheckpointReader) -> None:
     if missing:
         raise reader.error(
             "it needs components that are not available: " + describe_missing(missing)
+        )
+
+
+def check_size(reader: CheckpointReader, spec: ModelSpec) -> None:
+    """Refuse, before building anything, a spec whose parameters the file is too small to
+    hold: building it would allocate memory in proportion to the spec, not to the file."""
+    from modular_nn.spec.shapes import spec_param_count
+
+    count = spec_param_count(spec)
+    needed = count * np.dtype(spec.dtype).itemsize
+    if needed > reader.size:
+        raise reader.error(
+            f"its spec describes {count:,} parameters ({needed:,} bytes of {spec.dtype}), more "
+            f"than the file's {reader.size:,} bytes can hold: it is damaged or was altered"
         )
 
 

@@ -130,6 +130,18 @@ def infer_shapes(
     return issues, shape
 
 
+def spec_param_count(spec: ModelSpec) -> int:
+    """The trainable scalars the layers of a valid spec create, counted without
+    allocating any (``load_spec`` has checked the shapes)."""
+    shape: Shape = tuple(spec.input_shape)
+    total = 0
+    for i, entry in enumerate(spec.layers):
+        layer = layer_from_entry(entry, f"layers[{i}]")
+        total += layer.param_count(shape)
+        shape = layer.compute_output_shape(shape)
+    return total
+
+
 def check_shapes(spec: ModelSpec) -> list[SpecIssue]:
     """Shape and size problems of a structurally valid spec."""
     try:

@@ -166,3 +166,25 @@ def test_load_casts_arrays_to_the_spec_dtype(checkpoint: Path, trained: mnn.Mode
     assert kernel.dtype == np.float32
     np.testing.assert_array_equal(kernel, wide.astype(np.float32))
     assert loaded.predict(np.ones((2, 4))).dtype == np.float32
+
+
+def test_a_spec_bigger_than_its_file_is_refused_before_anything_is_built(
+    checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import json
+
+    with h5py.File(checkpoint, "r+") as f:
+        spec = json.loads(bytes(f["spec"][()]).decode())
+        spec["input_shape"], spec["layers"][0]["units"] = [30000], 30000  # 900M parameters
+        raw = json.dumps(spec).encode()
+        del f["spec"]
+        f["spec"] = np.array(raw, dtype=f"S{len(raw)}")
+        f["spec"].attrs["sha256"] = np.bytes_(hashlib.sha256(raw).hexdigest())
+
+    def no_building(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the model was built")
+
+    monkeypatch.setattr("modular_nn.checkpoint.model_io._build", no_building)
+    with pytest.raises(mnn.CheckpointError, match=r"describes [\d,]+ parameters .* more than"):
+        mnn.load(checkpoint)
