@@ -234,7 +234,10 @@ class CheckpointReader:
         links = self.file.id.links
 
         def visit_link(raw: bytes, info: Any) -> str | None:
-            name = raw.decode("utf-8", "replace")
+            try:
+                name = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return f"a link name is not valid UTF-8 ({raw!r}); the file is corrupted"
             if info.type == h5py.h5l.TYPE_SOFT:
                 target = links.get_val(raw).decode("utf-8", "replace")
                 return f"/{name} is a soft link to {target}; links are refused"
@@ -257,13 +260,36 @@ class CheckpointReader:
                 return f"/{name} is a virtual dataset; virtual datasets are refused"
             if plist.get_external_count():
                 return f"/{name} keeps its data in external files; that is refused"
-            return None
+            return self._storage_problem(name, raw, plist)
 
-        problem = links.visit(visit_link, info=True) or h5py.h5o.visit(
-            self.file.id, visit_object, info=True
-        )
+        try:
+            problem = links.visit(visit_link, info=True) or h5py.h5o.visit(
+                self.file.id, visit_object, info=True
+            )
+        except UnicodeDecodeError:
+            problem = "a name in it is not valid UTF-8; the file is corrupted"
         if problem:
             raise self.error(problem)
+
+    def _storage_problem(self, name: str, raw: bytes, plist: Any) -> str | None:
+        """Filters other than fletcher32 (compression, which could expand a small file into
+        gigabytes) and chunks larger than the whole file are refused."""
+        for i in range(plist.get_nfilters()):
+            code = plist.get_filter(i)[0]
+            if code != h5py.h5z.FILTER_FLETCHER32:
+                return (
+                    f"/{name} is stored through HDF5 filter {code} (compression or another "
+                    "transform); only the fletcher32 checksum is accepted"
+                )
+        if plist.get_layout() == h5py.h5d.CHUNKED:
+            dataset = h5py.h5d.open(self.file.id, raw)
+            chunk_bytes = math.prod(plist.get_chunk()) * dataset.dtype.itemsize
+            if chunk_bytes > self.size:
+                return (
+                    f"/{name} is stored in chunks of {chunk_bytes:,} bytes, more than the whole "
+                    f"file's {self.size:,}"
+                )
+        return None
 
     # ----- attributes ----------------------------------------------------------------
     def attr(self, obj: h5py.HLObject, name: str) -> str | int:

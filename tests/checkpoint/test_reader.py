@@ -33,3 +33,43 @@ def test_directory(tmp_path: Path) -> None:
 def test_weights_only_file_is_not_a_checkpoint(trained: mnn.Model, tmp_path: Path) -> None:
     trained.save_weights(tmp_path / "w.h5")
     assert "weights-only file" in str(load_error(tmp_path / "w.h5"))
+
+
+def _rewrite_kernel(path: Path, **storage: object) -> None:
+    import hashlib
+
+    import h5py
+    import numpy as np
+
+    with h5py.File(path, "r+") as f:
+        name = "dense_1/kernel"
+        kernel = f["weights"][name][()]
+        del f["weights"][name]
+        dataset = f["weights"].create_dataset(name, data=kernel, **storage)
+        dataset.attrs["sha256"] = np.bytes_(hashlib.sha256(kernel.tobytes()).hexdigest())
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        {"compression": "gzip", "compression_opts": 9, "chunks": (8192, 8192)},
+        {"compression": "lzf"},
+        {"shuffle": True},
+    ],
+)
+def test_compressed_or_transformed_data_is_refused(
+    checkpoint: Path, storage: dict[str, object]
+) -> None:
+    # a gzip chunk of 8192x8192 zeros is a few hundred KB on disk and 256 MiB in memory
+    _rewrite_kernel(checkpoint, maxshape=(None, None), **storage)
+    with pytest.raises(CheckpointError, match="stored through HDF5 filter .* only the fletcher32"):
+        mnn.load(checkpoint)
+
+
+def test_a_name_that_is_not_utf8_is_corrupted(checkpoint: Path) -> None:
+    import h5py
+
+    with h5py.File(checkpoint, "r+") as f:
+        f["weights"][b"bad\xff"] = f["spec"]  # a hard link whose name is not UTF-8
+    with pytest.raises(CheckpointError, match=r"not valid UTF-8 \(.*\); the file is corrupted"):
+        mnn.load(checkpoint)
