@@ -53,6 +53,10 @@ _EXPECTED_DTYPE = {
 }
 
 
+#: The largest counter a checkpoint holds (they are written as int64).
+INT64_MAX = 2**63 - 1
+
+
 @contextmanager
 def reading(label: str) -> Iterator[None]:
     """Last line of defence: any unexpected exception becomes a ``CheckpointError``."""
@@ -399,8 +403,10 @@ class CheckpointReader:
     def read_int(self, path: str, *, minimum: int = 0) -> int:
         """A scalar integer dataset, at least ``minimum``."""
         value = int(self.read_array(self.dataset(path), "int", ()))
-        if value < minimum:
-            raise self.error(f"dataset /{path} is {value}, expected at least {minimum}")
+        if not minimum <= value <= INT64_MAX:  # saving it again needs an int64
+            raise self.error(
+                f"dataset /{path} is {value}, expected an integer from {minimum} to {INT64_MAX}"
+            )
         return value
 
     def read_text(self, path: str) -> str:

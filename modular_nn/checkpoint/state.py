@@ -162,6 +162,7 @@ def read_history(reader: CheckpointReader) -> History:
         history.history[key] = [float(v) for v in values]
     if reader.has(HISTORY_KEYS):  # restore the logged order (HDF5 lists names sorted)
         order = reader.read_json(HISTORY_KEYS)
-        if isinstance(order, list) and sorted(map(str, order)) == sorted(history.history):
+        names = isinstance(order, list) and all(isinstance(key, str) for key in order)
+        if names and sorted(order) == sorted(history.history):
             history.history = {key: history.history[key] for key in order}
     return history

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Callable
 from datetime import datetime, timezone
 
@@ -44,12 +45,16 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]
         raise CheckpointError(f"cannot write {target!r}: it is a directory")
     if not os.path.isdir(directory):
         raise CheckpointError(f"cannot write {target!r}: directory {directory!r} does not exist")
-    temp = os.path.join(directory, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
+    # the name's first 200 bytes: a name of up to 255 bytes still leaves room for the rest
+    stem = os.fsencode(os.path.basename(target))[:200].decode(errors="ignore")
+    temp = os.path.join(directory, f".{stem}.{secrets.token_hex(6)}.tmp")
     try:
-        # O_EXCL: never clobber anything; mode 0o666 lets the umask decide, as for open().
+        # O_EXCL: never clobber anything; mode 0o666 lets the umask decide, as for open(),
+        # unless a file is replaced: it keeps that file's permissions
         os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         with h5py.File(temp, "w", libver=("earliest", "v108")) as file:
             fill(file)
+        _keep_mode(target, temp)
         _fsync(temp, directory=False)
         os.replace(temp, target)
     except BaseException as exc:
@@ -58,6 +63,15 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]
             raise CheckpointError(f"cannot write checkpoint {target!r}: {exc}") from exc
         raise
     _fsync(directory, directory=True)
+
+
+def _keep_mode(target: str, temp: str) -> None:
+    """Give ``temp`` the permission bits of the file it will replace, if there is one."""
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return  # no file there yet
+    os.chmod(temp, mode)
 
 
 def _fsync(path: str, *, directory: bool) -> None:

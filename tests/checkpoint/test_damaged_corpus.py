@@ -762,7 +762,12 @@ def content_damage(env: Env) -> list[Case]:
         Case(
             "negative epoch count",
             replace_array("training/epochs_done", np.int64(-1)),
-            "/training/epochs_done is -1, expected at least 0",
+            "/training/epochs_done is -1, expected an integer from 0 to",
+        ),
+        Case(
+            "epoch count beyond int64",
+            replace_array("training/epochs_done", np.uint64(2**64 - 1)),
+            f"/training/epochs_done is {2**64 - 1}, expected an integer from 0 to {2**63 - 1}",
         ),
     ]
 

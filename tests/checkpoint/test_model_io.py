@@ -188,3 +188,17 @@ def test_a_spec_bigger_than_its_file_is_refused_before_anything_is_built(
     monkeypatch.setattr("modular_nn.checkpoint.model_io._build", no_building)
     with pytest.raises(mnn.CheckpointError, match=r"describes [\d,]+ parameters .* more than"):
         mnn.load(checkpoint)
+
+
+@pytest.mark.parametrize("keys", [[1, ["a"]], "loss", [None]])
+def test_history_keys_that_are_not_names_are_ignored(checkpoint: Path, keys: object) -> None:
+    import hashlib
+    import json
+
+    raw = json.dumps(keys).encode()
+    with h5py.File(checkpoint, "r+") as f:
+        del f["training/history/keys"]
+        f["training/history/keys"] = np.array(raw, dtype=f"S{len(raw)}")
+        f["training/history/keys"].attrs["sha256"] = np.bytes_(hashlib.sha256(raw).hexdigest())
+    history = mnn.load(checkpoint).history.history
+    assert sorted(history) == list(history)  # the stored (sorted) order, keys ignored

@@ -163,3 +163,18 @@ def test_a_path_that_is_not_text_is_a_checkpoint_error(
         with pytest.raises(CheckpointError, match="expected a file path as text"):
             save(path)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_replacing_a_checkpoint_keeps_its_permissions(tmp_path: Path, trained: mnn.Model) -> None:
+    path = tmp_path / "private.h5"
+    trained.save(path)
+    os.chmod(path, 0o600)
+    trained.save(path)
+    assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+def test_a_file_name_of_255_bytes_can_be_saved(tmp_path: Path, trained: mnn.Model) -> None:
+    path = tmp_path / ("a" * 252 + ".h5")
+    trained.save(path)
+    assert mnn.load(path).count_params() == trained.count_params()
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
