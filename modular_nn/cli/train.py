@@ -10,6 +10,7 @@ up to ``--epochs`` (or the spec's) epochs in total.
 from __future__ import annotations
 
 import argparse
+import glob
 import sys
 import time
 from pathlib import Path
@@ -125,10 +126,15 @@ def run(args: argparse.Namespace) -> int:
             _make_parent(target)
     callbacks = []
     if args.checkpoint_every:
-        pattern = out.with_name(
-            out.stem.replace("{", "{{").replace("}", "}}") + "-epoch{epoch:04d}" + out.suffix
+        literal = str(out.with_suffix("")).replace("{", "{{").replace("}", "}}")
+        suffix = out.suffix.replace("{", "{{").replace("}", "}}")
+        saver = ModelCheckpoint(
+            literal + "-epoch{epoch:04d}" + suffix, every=args.checkpoint_every, keep=args.keep
         )
-        callbacks.append(ModelCheckpoint(pattern, every=args.checkpoint_every, keep=args.keep))
+        # the periodic files of the run so far (a resumed run): --keep counts them too
+        earlier = glob.escape(out.stem) + "-epoch" + "[0-9]" * 4 + glob.escape(out.suffix)
+        saver.saved = sorted(out.parent.glob(earlier))
+        callbacks.append(saver)
 
     x, y = dataset.x_train, dataset.y_train
     streamed = " (streamed from disk)" if isinstance(x, BatchSource) else ""

@@ -178,3 +178,22 @@ def test_train_refuses_to_overwrite_the_spec_the_data_or_a_foreign_file(
     assert cli("train", "mydata.json", "--out", "m.h5", cwd=tmp_path).returncode == 0
     again = cli("train", "mydata.json", "--out", "m.h5", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+
+
+def test_periodic_checkpoints_keep_k_across_resumes_and_braces_in_folders(
+    cli: Any, tmp_path: Path
+) -> None:
+    spec = write_spec(tmp_path)
+    runs = tmp_path / "runs" / "{exp}"
+    first = cli(
+        "train", spec, "--epochs", "2", "--out", "runs/{exp}/run.h5", "--checkpoint-every", "1",
+        "--keep", "2", "-q", cwd=tmp_path,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    again = cli(
+        "train", "--resume", "runs/{exp}/run.h5", "--epochs", "4", "--checkpoint-every", "1",
+        "--keep", "2", "-q", cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    names = sorted(p.name for p in runs.iterdir())
+    assert names == ["run-epoch0003.h5", "run-epoch0004.h5", "run.h5"]
