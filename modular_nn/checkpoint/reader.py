@@ -93,6 +93,8 @@ def open_checkpoint(
         target = os.fspath(path)
     except TypeError:
         raise CheckpointError(f"expected a checkpoint path, received: {path!r}") from None
+    if "\x00" in (target if isinstance(target, str) else os.fsdecode(target)):
+        raise CheckpointError(f"expected a checkpoint path without NUL, received: {path!r}")
     label = repr(target)
     with reading(label):
         size = _check_file(target, label)
@@ -170,6 +172,11 @@ def _open_hdf5(target: str, label: str, size: int) -> h5py.File:
             ) from None
         if "signature" in text:
             raise CheckpointError(f"cannot read checkpoint {label}: not an HDF5 file") from None
+        if "unable to lock file" in text.lower():
+            raise CheckpointError(
+                f"cannot read checkpoint {label}: another process has it open for writing "
+                "(HDF5 locks it); close it there, or set HDF5_USE_FILE_LOCKING=FALSE"
+            ) from None
         raise CheckpointError(
             f"cannot read checkpoint {label}: HDF5 cannot open it ({text}); its header is "
             "corrupted or it was not written by HDF5"

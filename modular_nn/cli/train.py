@@ -95,10 +95,10 @@ def _check_out(out: Path, spec: str | None, data: str | None) -> None:
         try:
             with open_checkpoint(out):
                 pass
-        except CheckpointError:
+        except CheckpointError as exc:
             raise TrainingError(
-                f"{out} exists and is not a modular_nn checkpoint, which saving would replace"
-                f"{advice}, or remove the file"
+                f"{out} exists and saving would replace it, but it is not a checkpoint this "
+                f"run can replace ({exc}){advice}"
             ) from None
 
 

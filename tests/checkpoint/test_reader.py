@@ -73,3 +73,29 @@ def test_a_name_that_is_not_utf8_is_corrupted(checkpoint: Path) -> None:
         f["weights"][b"bad\xff"] = f["spec"]  # a hard link whose name is not UTF-8
     with pytest.raises(CheckpointError, match=r"not valid UTF-8 \(.*\); the file is corrupted"):
         mnn.load(checkpoint)
+
+
+def test_a_file_another_process_writes_is_reported_as_locked(checkpoint: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import h5py, time; f = h5py.File({str(checkpoint)!r}, 'r+'); "
+         "print('open', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with pytest.raises(CheckpointError, match="another process has it open for writing"):
+            mnn.load(checkpoint)
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.1)
+    assert mnn.load(checkpoint).epochs_done == 2
+
+
+def test_a_path_with_nul_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="without NUL"):
+        mnn.load(str(tmp_path / "a\x00b.h5"))

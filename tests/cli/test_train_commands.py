@@ -169,7 +169,9 @@ def test_train_refuses_to_overwrite_the_spec_the_data_or_a_foreign_file(
         (["--out", "mydata.npz"], "would overwrite the training data"),
     ]
     (tmp_path / "notes.h5").write_text("my notes, not a checkpoint")
-    cases.append((["--out", "notes.h5"], "notes.h5 exists and is not a modular_nn checkpoint"))
+    cases.append(
+        (["--out", "notes.h5"], "notes.h5 exists and saving would replace it, but it is not")
+    )
     for options, message in cases:
         assert_clean_error(cli("train", "mydata.json", *options, cwd=tmp_path), message)
     assert spec.read_text() == spec_text and data.read_bytes() == data_bytes
