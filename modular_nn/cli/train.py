@@ -102,6 +102,17 @@ def _check_out(out: Path, spec: str | None, data: str | None) -> None:
             ) from None
 
 
+def _stopped_early(model: Model) -> int | None:
+    """The epoch at which the spec's early stopping ended the run ``model`` holds, if it did."""
+    from modular_nn.model.callbacks import EarlyStopping
+
+    early = model.training_config.early_stopping
+    if early is None or not model.epochs_done:
+        return None
+    stopper = EarlyStopping(**early.model_dump())
+    return model.history.epoch[-1] if stopper.replay_stops(model.history) else None
+
+
 def run(args: argparse.Namespace) -> int:
     from modular_nn.data import BatchSource
     from modular_nn.model.callbacks import ModelCheckpoint, format_logs
@@ -142,7 +153,10 @@ def run(args: argparse.Namespace) -> int:
         f"{model.name}: {model.count_params():,} parameters; data {dataset.name}: "
         f"{len(x):,} training samples{streamed}"
     )
-    if remaining <= 0:
+    stopped = _stopped_early(model)
+    if stopped is not None:
+        print(f"{args.resume} stopped early at epoch {stopped} (early_stopping): nothing to do")
+    elif remaining <= 0:
         print(f"{args.resume} has already run {model.epochs_done} of {total} epochs: nothing to do")
     else:
         if model.epochs_done:

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from modular_nn.errors import TrainingError
 
 if TYPE_CHECKING:
+    from modular_nn.model.history import History
     from modular_nn.model.model import Model
 
 
@@ -203,12 +204,47 @@ class EarlyStopping(Callback):
         self.sign = -1.0 if maximize else 1.0  # compare sign * value: lower is better
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self.wait = 0
-        self.best = math.inf * self.sign
-        self.best_epoch: int | None = None
+        self._reset()
         self.best_weights: dict[str, np.ndarray] | None = None
         self.stopped_epoch: int | None = None
+        self._continue_the_run()
+
+    def _reset(self) -> None:
+        self.wait, self.best = 0, math.inf * self.sign
+        self.best_epoch: int | None = None
         self.last_epoch: int | None = None
+
+    def _continue_the_run(self) -> None:
+        """Take up the run's earlier epochs from its history, so that training resumed from
+        a checkpoint stops where the uninterrupted run would. A run that had stopped
+        starts afresh (a new ``fit`` after early stopping trains on, as in Keras)."""
+        history = self.model.history
+        if self.replay_stops(history):
+            self._reset()
+            return
+        if history.epoch and self.best_epoch is not None:
+            self.last_epoch = history.epoch[-1]
+            if self.config.restore_best_weights and self.best_epoch == self.last_epoch:
+                self.best_weights = self.model.get_weights()  # they are the best epoch's
+
+    def replay_stops(self, history: History) -> bool:
+        """Replay the epochs ``history`` recorded (from a fresh state); True when this
+        callback would have ended that run."""
+        self._reset()
+        values = history.history.get(self.config.monitor, [])
+        if not history.epoch or len(values) != len(history.epoch):
+            return False
+        for epoch, value in zip(history.epoch, values):
+            self._observe(epoch, value)
+        return self.wait >= self.config.patience
+
+    def _observe(self, epoch: int, value: float) -> bool:
+        """Count epoch ``epoch`` (1-based) with ``value``; True when it improved."""
+        if self.sign * value < self.sign * self.best - self.config.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            return True
+        self.wait += 1
+        return False
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
@@ -220,14 +256,11 @@ class EarlyStopping(Callback):
                 f"available: {', '.join(logs) or 'none'}"
                 + (hint if monitor.startswith("val_") else "")
             )
-        value = float(logs[monitor])
         self.last_epoch = epoch + 1
-        if self.sign * value < self.sign * self.best - self.config.min_delta:
-            self.best, self.best_epoch, self.wait = value, epoch + 1, 0
+        if self._observe(epoch + 1, float(logs[monitor])):
             if self.config.restore_best_weights:
                 self.best_weights = self.model.get_weights()
             return
-        self.wait += 1
         if self.wait >= self.config.patience:
             self.stopped_epoch = epoch + 1
             self.model.stop_training = True

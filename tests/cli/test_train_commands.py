@@ -199,3 +199,17 @@ def test_periodic_checkpoints_keep_k_across_resumes_and_braces_in_folders(
     assert again.returncode == 0, again.stderr
     names = sorted(p.name for p in runs.iterdir())
     assert names == ["run-epoch0003.h5", "run-epoch0004.h5", "run.h5"]
+
+
+def test_resuming_a_run_that_stopped_early_has_nothing_to_do(cli: Any, tmp_path: Path) -> None:
+    stopping = {"monitor": "val_loss", "patience": 1, "min_delta": 0.5}
+    training = {"epochs": 200, "batch_size": 32, "validation_split": 0.2, "early_stopping": stopping}
+    spec = write_spec(tmp_path, training=training)
+    done = cli("train", spec, "--out", "es.h5", "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    epochs = mnn.load(tmp_path / "es.h5").epochs_done
+    assert epochs < 200
+    again = cli("train", "--resume", "es.h5", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert f"stopped early at epoch {epochs} (early_stopping): nothing to do" in again.stdout
+    assert mnn.load(tmp_path / "es.h5").epochs_done == epochs

@@ -200,3 +200,37 @@ def test_a_logged_name_a_checkpoint_cannot_hold_is_refused_when_logged() -> None
     model = mnn.build_model(spec())
     with pytest.raises(mnn.TrainingError, match="cannot log 'grad/norm': expected a name"):
         model.fit(X, Y, epochs=1, callbacks=[Slash()], verbose=0)
+
+
+def test_early_stopping_resumed_from_a_checkpoint_stops_where_the_whole_run_does(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(53, 6))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    run = {
+        "input_shape": [6],
+        "seed": 3,
+        "layers": [
+            {"type": "dense", "units": 8, "activation": "relu"},
+            {"type": "dense", "units": 2, "activation": "softmax"},
+        ],
+        "loss": "sparse_categorical_crossentropy",
+        "optimizer": {"type": "sgd", "learning_rate": 0.5, "momentum": 0.9},
+        "training": {"batch_size": 8, "validation_split": 0.25,
+                     "early_stopping": {"monitor": "val_loss", "patience": 2}},
+    }  # fmt: skip
+    whole = mnn.build_model(run)
+    whole.fit(x, y, epochs=20, verbose=0)
+    assert whole.epochs_done < 20  # it stopped early
+    for done in range(1, whole.epochs_done):
+        part = mnn.build_model(run)
+        part.fit(x, y, epochs=done, verbose=0)
+        part.save(tmp_path / "part.h5")
+        resumed = mnn.load(tmp_path / "part.h5")
+        resumed.fit(x, y, epochs=20 - done, verbose=0)
+        assert resumed.epochs_done == whole.epochs_done, done
+        for key, value in whole.get_weights().items():
+            np.testing.assert_array_equal(resumed.get_weights()[key], value, err_msg=key)
+    again = whole.fit(x, y, epochs=2, verbose=0)  # a new fit after stopping trains on
+    assert again.epoch == [whole.epochs_done - 1, whole.epochs_done]
