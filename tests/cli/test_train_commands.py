@@ -203,7 +203,12 @@ def test_periodic_checkpoints_keep_k_across_resumes_and_braces_in_folders(
 
 def test_resuming_a_run_that_stopped_early_has_nothing_to_do(cli: Any, tmp_path: Path) -> None:
     stopping = {"monitor": "val_loss", "patience": 1, "min_delta": 0.5}
-    training = {"epochs": 200, "batch_size": 32, "validation_split": 0.2, "early_stopping": stopping}
+    training = {
+        "epochs": 200,
+        "batch_size": 32,
+        "validation_split": 0.2,
+        "early_stopping": stopping,
+    }
     spec = write_spec(tmp_path, training=training)
     done = cli("train", spec, "--out", "es.h5", "-q", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
