@@ -76,12 +76,3 @@ def digest(data: np.ndarray | bytes) -> str:
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("<"))
     return hashlib.sha256(array.tobytes()).hexdigest()
-
-
-def link_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be one HDF5 path component, or None when it can."""
-    if not isinstance(name, str) or not name or "/" in name or name in (".", ".."):
-        return f"expected a name without '/' that is not empty, '.' or '..', received: {name!r}"
-    if "\x00" in name:
-        return f"expected a name without NUL characters, received: {name!r}"
-    return None

@@ -31,13 +31,13 @@ from modular_nn.checkpoint.format import (
     OPTIMIZER_SLOTS,
     RNG_STATE,
     TRAINING,
-    link_name_problem,
 )
 from modular_nn.checkpoint.reader import CheckpointReader
 from modular_nn.checkpoint.weights import copy_into, match_arrays, read_planned
 from modular_nn.checkpoint.writer import set_text_attr, write_array, write_int, write_text
 from modular_nn.errors import CheckpointError
 from modular_nn.model.history import History
+from modular_nn.names import link_name_problem
 
 if TYPE_CHECKING:
     from modular_nn.components.optimizer import Optimizer

@@ -27,9 +27,9 @@ from modular_nn.checkpoint.format import (
     FORMAT_NAME,
     FORMAT_VERSION,
     digest,
-    link_name_problem,
 )
 from modular_nn.errors import CheckpointError
+from modular_nn.names import link_name_problem
 
 
 def atomic_write(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from modular_nn.errors import TrainingError
+from modular_nn.names import link_name_problem
+
 
 class History:
     """Per-epoch values: ``history["loss"]``, ``history["val_loss"]``, metric lists.
@@ -28,8 +31,6 @@ class History:
         ``TrainingError`` for a name a checkpoint cannot hold (``/``, ``.``, ``..``, a
         control character), or a value that is not a number.
         """
-        from modular_nn.checkpoint.format import link_name_problem
-        from modular_nn.errors import TrainingError
 
         for key, value in logs.items():
             problem = link_name_problem(key)

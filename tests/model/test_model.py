@@ -339,3 +339,19 @@ def test_model_methods_refuse_bad_arguments_with_our_errors() -> None:
         model.fit(np.ones((2, 2)), np.ones((2, 1)), callbacks=["x"])  # type: ignore[list-item]
     with pytest.raises(mnn.SpecError, match="expected one of the losses as a name"):
         model.compile(loss=5)  # type: ignore[arg-type]
+
+
+def test_training_does_not_import_h5py() -> None:
+    # h5py costs about 11 MB of resident memory; only checkpoints and HDF5 data need it
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, modular_nn as mnn\n"
+        "from modular_nn.layers import Dense\n"
+        "m = mnn.Model([Dense(units=1)], input_shape=(2,), loss='mse', optimizer='sgd')\n"
+        "m.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=2, verbose=0)\n"
+        "print('h5py' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
