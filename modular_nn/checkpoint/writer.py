@@ -40,6 +40,8 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]
         raise CheckpointError(f"expected a file path, received: {path!r}") from None
     if not isinstance(target, str) or "\x00" in target or not target:
         raise CheckpointError(f"expected a file path as text, without NUL, received: {path!r}")
+    if os.path.islink(target):  # write the file it points to, as open() would
+        target = os.path.realpath(target)
     directory = os.path.dirname(os.path.abspath(target))
     if os.path.isdir(target):
         raise CheckpointError(f"cannot write {target!r}: it is a directory")

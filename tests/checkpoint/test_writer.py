@@ -178,3 +178,14 @@ def test_a_file_name_of_255_bytes_can_be_saved(tmp_path: Path, trained: mnn.Mode
     trained.save(path)
     assert mnn.load(path).count_params() == trained.count_params()
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_saving_through_a_symlink_replaces_the_file_it_points_to(
+    tmp_path: Path, trained: mnn.Model
+) -> None:
+    real, link = tmp_path / "real.h5", tmp_path / "latest.h5"
+    trained.save(real)
+    link.symlink_to(real.name)
+    trained.fit(np.ones((4, 4)), np.ones((4, 1)), epochs=1, verbose=0)
+    trained.save(link)
+    assert link.is_symlink() and mnn.load(real).epochs_done == trained.epochs_done
