@@ -20,6 +20,9 @@ import numpy as np
 
 from modular_nn.checkpoint.format import (
     ATTR_TYPE,
+    EARLY_STOPPING,
+    EARLY_STOPPING_EPOCH,
+    EARLY_STOPPING_WEIGHTS,
     EPOCHS_DONE,
     GLOBAL_STEP,
     HISTORY,
@@ -33,7 +36,7 @@ from modular_nn.checkpoint.format import (
     TRAINING,
 )
 from modular_nn.checkpoint.reader import CheckpointReader
-from modular_nn.checkpoint.weights import copy_into, match_arrays, read_planned
+from modular_nn.checkpoint.weights import copy_into, match_arrays, model_weights, read_planned
 from modular_nn.checkpoint.writer import set_text_attr, write_array, write_int, write_text
 from modular_nn.errors import CheckpointError
 from modular_nn.model.history import History
@@ -111,6 +114,13 @@ def write_training(file: h5py.File, model: Model) -> None:
         if problem:
             raise CheckpointError(f"cannot save the history entry {key!r}: {problem}")
         write_array(metrics, key, np.asarray(values, dtype=np.float64))
+    if model.early_stopping_best is not None:
+        best_epoch, weights = model.early_stopping_best
+        file.create_group(EARLY_STOPPING)
+        write_int(file, EARLY_STOPPING_EPOCH, best_epoch)
+        group = file.create_group(EARLY_STOPPING_WEIGHTS)
+        for key, value in weights.items():
+            write_array(group, key, value)
 
 
 def read_training(reader: CheckpointReader, model: Model) -> Apply:
@@ -120,6 +130,7 @@ def read_training(reader: CheckpointReader, model: Model) -> Apply:
     global_step = reader.read_int(GLOBAL_STEP)
     rng_state = _rng_state(reader, model.rng)
     history = read_history(reader)
+    best = _read_early_stopping(reader, model)
 
     def apply() -> None:
         model.epochs_done = epochs_done
@@ -127,8 +138,30 @@ def read_training(reader: CheckpointReader, model: Model) -> Apply:
         # In place: the layers (dropout) share this very generator object.
         model.rng.bit_generator.state = rng_state
         model.history = history
+        model.early_stopping_best = best
 
     return apply
+
+
+def _read_early_stopping(
+    reader: CheckpointReader, model: Model
+) -> tuple[int, dict[str, np.ndarray]] | None:
+    """The best epoch and its weights that early stopping kept, if the file has them."""
+    if not reader.has(EARLY_STOPPING):
+        return None
+    best_epoch = reader.read_int(EARLY_STOPPING_EPOCH, minimum=1)
+    targets = model_weights(model)
+    report, planned = match_arrays(reader, EARLY_STOPPING_WEIGHTS, targets)
+    if not report.ok:
+        raise reader.error(
+            f"its early-stopping weights do not match its spec:\n{report.describe()}"
+        )
+    values = read_planned(reader, planned)
+    weights = {
+        name: np.array(value, dtype=target.dtype)
+        for (name, _, target), (_, value) in zip(planned, values)
+    }
+    return best_epoch, weights
 
 
 def _rng_state(reader: CheckpointReader, rng: np.random.Generator) -> dict[str, Any]:

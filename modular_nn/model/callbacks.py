@@ -224,7 +224,12 @@ class EarlyStopping(Callback):
             return
         if history.epoch and self.best_epoch is not None:
             self.last_epoch = history.epoch[-1]
-            if self.config.restore_best_weights and self.best_epoch == self.last_epoch:
+            kept = self.model.early_stopping_best
+            if not self.config.restore_best_weights:
+                return
+            if kept is not None and kept[0] == self.best_epoch:
+                self.best_weights = kept[1]  # saved with the checkpoint
+            elif self.best_epoch == self.last_epoch:
                 self.best_weights = self.model.get_weights()  # they are the best epoch's
 
     def replay_stops(self, history: History) -> bool:
@@ -234,9 +239,13 @@ class EarlyStopping(Callback):
         values = history.history.get(self.config.monitor, [])
         if not history.epoch or len(values) != len(history.epoch):
             return False
+        stopped = False
         for epoch, value in zip(history.epoch, values):
+            if stopped:  # the run stopped there; the next fit started afresh
+                self._reset()
             self._observe(epoch, value)
-        return self.wait >= self.config.patience
+            stopped = self.wait >= self.config.patience
+        return stopped
 
     def _observe(self, epoch: int, value: float) -> bool:
         """Count epoch ``epoch`` (1-based) with ``value``; True when it improved."""
@@ -260,6 +269,7 @@ class EarlyStopping(Callback):
         if self._observe(epoch + 1, float(logs[monitor])):
             if self.config.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+                self.model.early_stopping_best = (epoch + 1, self.best_weights)
             return
         if self.wait >= self.config.patience:
             self.stopped_epoch = epoch + 1

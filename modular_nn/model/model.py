@@ -103,6 +103,9 @@ class Model:
         self.epochs_done = 0
         self.global_step = 0
         self.stop_training = False
+        #: (epoch, weights) of the best epoch so far of early stopping that restores the
+        #: best weights: kept here so that checkpoints carry them into a resumed run
+        self.early_stopping_best: tuple[int, dict[str, np.ndarray]] | None = None
         self.compile(loss=loss, optimizer=optimizer)
 
     # ----- construction --------------------------------------------------------------

@@ -202,3 +202,29 @@ def test_history_keys_that_are_not_names_are_ignored(checkpoint: Path, keys: obj
         f["training/history/keys"].attrs["sha256"] = np.bytes_(hashlib.sha256(raw).hexdigest())
     history = mnn.load(checkpoint).history.history
     assert sorted(history) == list(history)  # the stored (sorted) order, keys ignored
+
+
+def test_early_stopping_weights_are_saved_and_checked(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(40, 4)), rng.normal(size=(40, 1))
+    run = {
+        "input_shape": [4],
+        "layers": [{"type": "dense", "units": 1}],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "learning_rate": 0.05},
+        "training": {"validation_split": 0.25,
+                     "early_stopping": {"patience": 50, "restore_best_weights": True}},
+    }  # fmt: skip
+    model = mnn.build_model(run)
+    model.fit(x, y, epochs=3, verbose=0)
+    assert model.early_stopping_best is not None
+    model.save(tmp_path / "es.h5")
+    loaded = mnn.load(tmp_path / "es.h5")
+    assert loaded.early_stopping_best is not None
+    assert loaded.early_stopping_best[0] == model.early_stopping_best[0]
+    for key, value in model.early_stopping_best[1].items():
+        np.testing.assert_array_equal(loaded.early_stopping_best[1][key], value)
+    with h5py.File(tmp_path / "es.h5", "r+") as f:
+        del f["training/early_stopping/best_weights/dense_1/bias"]
+    with pytest.raises(mnn.CheckpointError, match="early-stopping weights do not match"):
+        mnn.load(tmp_path / "es.h5")

@@ -202,8 +202,9 @@ def test_a_logged_name_a_checkpoint_cannot_hold_is_refused_when_logged() -> None
         model.fit(X, Y, epochs=1, callbacks=[Slash()], verbose=0)
 
 
+@pytest.mark.parametrize("restore_best_weights", [False, True])
 def test_early_stopping_resumed_from_a_checkpoint_stops_where_the_whole_run_does(
-    tmp_path: Path,
+    tmp_path: Path, restore_best_weights: bool
 ) -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(53, 6))
@@ -218,7 +219,8 @@ def test_early_stopping_resumed_from_a_checkpoint_stops_where_the_whole_run_does
         "loss": "sparse_categorical_crossentropy",
         "optimizer": {"type": "sgd", "learning_rate": 0.5, "momentum": 0.9},
         "training": {"batch_size": 8, "validation_split": 0.25,
-                     "early_stopping": {"monitor": "val_loss", "patience": 2}},
+                     "early_stopping": {"monitor": "val_loss", "patience": 2,
+                                        "restore_best_weights": restore_best_weights}},
     }  # fmt: skip
     whole = mnn.build_model(run)
     whole.fit(x, y, epochs=20, verbose=0)
@@ -232,5 +234,16 @@ def test_early_stopping_resumed_from_a_checkpoint_stops_where_the_whole_run_does
         assert resumed.epochs_done == whole.epochs_done, done
         for key, value in whole.get_weights().items():
             np.testing.assert_array_equal(resumed.get_weights()[key], value, err_msg=key)
-    again = whole.fit(x, y, epochs=2, verbose=0)  # a new fit after stopping trains on
-    assert again.epoch == [whole.epochs_done - 1, whole.epochs_done]
+    stopped_at = whole.epochs_done
+    again = whole.fit(x, y, epochs=3, verbose=0)  # a new fit after stopping trains on
+    assert again.epoch[0] == stopped_at + 1
+    # ... and is resumed as exactly: stopped run, one epoch of the new fit, save, the rest
+    part = mnn.build_model(run)
+    part.fit(x, y, epochs=20, verbose=0)
+    part.fit(x, y, epochs=1, verbose=0)
+    part.save(tmp_path / "after.h5")
+    resumed = mnn.load(tmp_path / "after.h5")
+    resumed.fit(x, y, epochs=2, verbose=0)
+    assert resumed.epochs_done == whole.epochs_done
+    for key, value in whole.get_weights().items():
+        np.testing.assert_array_equal(resumed.get_weights()[key], value, err_msg=key)
