@@ -206,7 +206,8 @@ class Registry:
                 continue
             for ep in entry_points:
                 provider = self._unique_provider(ep, dist_name, dist)
-                if ep.name in disabled or normalize_distribution(dist_name) in disabled:
+                names = (normalize_distribution(ep.name), normalize_distribution(dist_name))
+                if any(name in disabled for name in names):
                     self.plugins[provider.plugin] = PluginRecord(provider, status="disabled")
                     continue
                 try:
@@ -292,10 +293,18 @@ class Registry:
     def _run_hooks(self, plugin: Any, provider: Provider) -> list[ComponentInfo]:
         """Call the plugin's hooks, collecting what they register (nothing is kept yet)."""
         staged: list[ComponentInfo] = []
-        for caller in self._pm.get_hookcallers(plugin) or []:
+        callers = self._pm.get_hookcallers(plugin) or []
+        for caller in callers:
             if caller.name not in HOOK_NAMES:
                 raise PluginError(
                     f"unknown hook {caller.name!r}; modular_nn hooks are {', '.join(HOOK_NAMES)}"
+                )
+        marked = {caller.name for caller in callers}
+        for hook_name in HOOK_NAMES:
+            if hook_name not in marked and callable(getattr(plugin, hook_name, None)):
+                raise PluginError(
+                    f"{hook_name} is not marked @modular_nn.hookimpl, so it would never be "
+                    "called; add the decorator"
                 )
         for kind, hook_name in zip(KINDS, HOOK_NAMES):
             for impl in getattr(self._pm.hook, hook_name).get_hookimpls():
@@ -326,6 +335,13 @@ class Registry:
                 raise PluginError(
                     f"{cls.__name__}.Config must be a subclass of modular_nn.ComponentConfig, "
                     f"received: {_short(config)}"
+                )
+            reserved = [f for f in ("type", "name") if f in config.model_fields]
+            if reserved and (reserved != ["name"] or kind == "layers"):
+                raise PluginError(
+                    f"{cls.__name__}.Config declares the option {reserved[0]!r}, which specs "
+                    "use for the component's " + ("type" if reserved[0] == "type" else "layer")
+                    + " name; rename the option"
                 )
             type_name = name or cls.type_name
             if not isinstance(type_name, str) or not type_name:

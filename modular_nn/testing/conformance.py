@@ -223,12 +223,18 @@ def conformance_cases(
             raise PluginError(
                 "; ".join(f"{r.provider.describe()} is {r.status}: {r.error}" for r in broken)
             )
-    return [
+    cases = [
         ConformanceCase(kind, info.name)
         for kind in (normalize_kind(k) for k in kinds)
         for info in registry.components(kind)
         if chosen(info.provider)
     ]
+    if not cases and (wanted is not None or plugin is not None):
+        raise PluginError(
+            f"{who} registered no components of the kinds asked for; "
+            "are its hooks marked @modular_nn.hookimpl?"
+        )
+    return cases
 
 
 __all__ = [

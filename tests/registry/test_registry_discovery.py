@@ -124,6 +124,22 @@ def test_disabled_plugins_are_not_imported(
     assert registry.plugins["good"].status == "loaded"
 
 
+@pytest.mark.parametrize("value", ["my_thing", "my-thing", "My.Thing"])
+def test_an_entry_point_name_with_underscores_disables_its_plugin(
+    good_plugin, make_distribution, fresh_registry, monkeypatch, value
+):
+    make_distribution(  # as `modular-nn new-plugin my-thing` names it
+        "modular-nn-my-thing",
+        {"my_thing_plugin": "raise ImportError('must not be imported')"},
+        {"my_thing": "my_thing_plugin"},
+    )
+    monkeypatch.setenv("MODULAR_NN_DISABLE_PLUGINS", value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginWarning)
+        registry = fresh_registry()
+    assert registry.plugins["my_thing"].status == "disabled"
+
+
 def test_two_distributions_registering_one_name_make_it_an_error_naming_both(
     good_plugin, make_distribution, fresh_registry
 ):

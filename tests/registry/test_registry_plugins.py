@@ -44,6 +44,16 @@ def plugin_with(hook_name: str, body):
     return Plugin()
 
 
+def _optimizer_with_option(option: str) -> type:
+    config = type("Config", (mnn.OptimizerConfig,), {"__annotations__": {option: str}, option: "x"})
+    return type("Opt", (mnn.Optimizer,), {"type_name": "t.opt", "Config": config})
+
+
+def _layer_with_option(option: str) -> type:
+    config = type("Config", (mnn.ComponentConfig,), {"__annotations__": {option: str}, option: "x"})
+    return type("Lay", (Scale,), {"type_name": "t.lay", "Config": config})
+
+
 @pytest.fixture
 def registry():
     return builtins_only_registry()
@@ -79,6 +89,16 @@ def registry():
         ),
         ("register_layer", lambda r: None, "unknown hook 'register_layer'"),
         ("register_layers", lambda r: 1 / 0, "a hook raised ZeroDivisionError"),
+        (
+            "register_optimizers",
+            lambda r: r(_optimizer_with_option("type")),
+            "declares the option 'type', which specs use for the component's type name",
+        ),
+        (
+            "register_layers",
+            lambda r: r(_layer_with_option("name")),
+            "declares the option 'name', which specs use for the component's layer name",
+        ),
     ],
     ids=[
         "returns-garbage",
@@ -90,6 +110,8 @@ def registry():
         "one-name-twice",
         "misspelt-hook",
         "hook-raises",
+        "option-named-type",
+        "layer-option-named-name",
     ],
 )
 def test_a_faulty_plugin_fails_alone_and_keeps_nothing(registry, hook, body, message):
@@ -186,3 +208,36 @@ def test_unknown_lookups_suggest_close_names(registry):
 def test_create_refuses_what_is_neither_a_name_nor_an_entry(ref: object) -> None:
     with pytest.raises(mnn.SpecError, match="expected one of the layers as a name or"):
         mnn.get_registry().create("layers", ref)  # type: ignore[arg-type]
+
+
+def test_a_plugin_with_a_bad_option_name_leaves_specs_of_other_components_working(registry):
+    plugin = plugin_with("register_optimizers", lambda r: r(_optimizer_with_option("type")))
+    with pytest.warns(PluginWarning):
+        registry.register_plugin(plugin, provider="faulty")
+    from modular_nn.registry import use_registry
+
+    with use_registry(registry):
+        mnn.build_model(
+            {"input_shape": [3], "layers": [{"type": "dense", "units": 1}], "optimizer": "sgd"}
+        )
+
+
+def test_a_hook_without_the_hookimpl_marker_is_a_failure_not_silence(registry):
+    class Plugin:
+        def register_layers(self, register):  # the @mnn.hookimpl line forgotten
+            register(Scale)
+
+    with pytest.warns(PluginWarning, match="register_layers is not marked @modular_nn.hookimpl"):
+        assert registry.register_plugin(Plugin(), provider="forgetful") is False
+    assert registry.plugins["forgetful"].status == "failed"
+
+
+def test_conformance_cases_of_a_provider_with_no_components_raise(registry):
+    from modular_nn.testing import conformance_cases
+
+    class Empty:
+        pass
+
+    assert registry.register_plugin(Empty(), provider="empty")
+    with pytest.raises(mnn.PluginError, match="registered no components"):
+        conformance_cases(plugin="empty", registry=registry)
