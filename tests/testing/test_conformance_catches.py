@@ -151,6 +151,15 @@ class ForgetfulMomentum(SGD):
         return {"iterations": self.iterations, "slots": {}}
 
 
+class ConfiguredRateSGD(SGD):
+    """Steps with the configured rate, ignoring the one it is given: schedules do nothing."""
+
+    type_name = "broken.configured_rate"
+
+    def update(self, param, grad, slots, lr):
+        param -= self.config.learning_rate * grad
+
+
 class WrongShapeInitializer(mnn.Initializer):
     type_name = "broken.wrong_shape_init"
 
@@ -244,6 +253,7 @@ class BrokenPlugin:
     def register_optimizers(self, register):
         register(AscendingSGD)
         register(ForgetfulMomentum)
+        register(ConfiguredRateSGD)
 
     @mnn.hookimpl
     def register_initializers(self, register):
@@ -366,6 +376,12 @@ def test_an_optimizer_losing_state_is_caught(registry):
     failures = failed(check_component("optimizers", "broken.forgetful", registry=registry))
     assert "state round trip" in failures
     assert "differs by up to" in failures["state round trip"]
+
+
+def test_an_optimizer_ignoring_its_learning_rate_argument_is_caught(registry):
+    failures = failed(check_component("optimizers", "broken.configured_rate", registry=registry))
+    assert set(failures) == {"follows the learning rate"}
+    assert "does update use its lr argument?" in failures["follows the learning rate"]
 
 
 def test_an_initializer_with_the_wrong_shape_is_caught(registry):

@@ -47,6 +47,7 @@ class OptimizerChecks(ComponentChecks):
     properties = (
         ("decreases a quadratic", "check_descent"),
         ("updates in place", "check_in_place"),
+        ("follows the learning rate", "check_learning_rate"),
         ("dtype float32", "check_float32"),
         ("dtype float64", "check_float64"),
         ("determinism", "check_determinism"),
@@ -82,6 +83,27 @@ class OptimizerChecks(ComponentChecks):
             problems.append(f"iterations is {optimizer.iterations} after 3 steps")
         fail_if(problems)
         return "parameters updated in place, iterations counted"
+
+    def check_learning_rate(self) -> str:
+        """Each step uses the rate ``learning_rate_at`` gives (what a schedule computes),
+        not the configured one: a schedule halving the rate must equal half the rate."""
+        options = copy.deepcopy(self.options)
+        options.pop("schedule", None)
+        scheduled: Optimizer = self.cls(**options)
+        rate = float(scheduled.config.learning_rate)  # type: ignore[attr-defined]
+        scheduled.learning_rate_at = lambda step: rate / 2  # type: ignore[method-assign]
+        halved: Optimizer = self.cls(**{**copy.deepcopy(options), "learning_rate": rate / 2})
+        bowl_1, bowl_2 = Bowl(self.seed, np.float64), Bowl(self.seed, np.float64)
+        scheduled.bind(bowl_1.params, bowl_1.grads)
+        halved.bind(bowl_2.params, bowl_2.grads)
+        bowl_1.run(scheduled, 3)
+        bowl_2.run(halved, 3)
+        fail_if(
+            f"a schedule halving the rate and half the rate disagree: {p} (does update use "
+            "its lr argument?)"
+            for p in compare_arrays("parameter", bowl_1.params, bowl_2.params)
+        )
+        return "steps follow the scheduled learning rate"
 
     def check_dtype(self, dtype: np.dtype) -> str:
         optimizer, bowl = self.bound(dtype)
