@@ -123,6 +123,8 @@ def check_layer_gradients(
 
     run()
     layer.needs_input_grad = True
+    for grad in layer.grads.values():  # backward must overwrite them, not add to them
+        grad.fill(np.nan)
     grad_x = layer.backward(weights.copy())
     analytic = {"input": grad_x, **{k: g.copy() for k, g in layer.grads.items()}}
     results: dict[str, GradCheckResult] = {}

@@ -74,6 +74,21 @@ class ReplacesGrads(Dense):
         return grad_in
 
 
+class AccumulatingGrads(Dense):
+    """Dense whose backward adds to the parameter gradients instead of writing them."""
+
+    type_name = "broken.accumulating_grads"
+    example_options = {"units": 3}
+    example_input_shape = (4,)
+
+    def backward(self, grad_out):
+        before = {key: grad.copy() for key, grad in self.grads.items()}
+        grad_in = super().backward(grad_out)
+        for key, grad in self.grads.items():
+            grad += before[key]
+        return grad_in
+
+
 class Upcasts(Dense):
     type_name = "broken.upcasts"
     example_options = {"units": 3}
@@ -232,6 +247,7 @@ class BrokenPlugin:
             LyingShape,
             ReplacesGrads,
             Upcasts,
+            AccumulatingGrads,
             BatchMean,
             GlobalRandom,
             NoExample,
@@ -307,6 +323,12 @@ def test_replacing_gradient_arrays_is_caught(registry):
     # training a model with it stops on the first step, naming the layer
     assert set(failures) == {"gradients in place", "hdf5 round trip"}
     assert "layer 'broken.replaces_grads_1'" in failures["hdf5 round trip"]
+
+
+def test_a_backward_adding_to_the_gradients_is_caught_by_the_gradient_check(registry):
+    failures = failed(check_component("layers", "broken.accumulating_grads", registry=registry))
+    assert "gradients" in failures
+    assert "kernel" in failures["gradients"] and "input" not in failures["gradients"]
 
 
 def test_upcasting_to_float64_is_caught(registry):
