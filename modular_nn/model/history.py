@@ -28,8 +28,8 @@ class History:
     def add_to_last_epoch(self, logs: dict[str, float]) -> None:
         """Record values that callbacks added to the last epoch's logs.
 
-        ``TrainingError`` for a name a checkpoint cannot hold (``/``, ``.``, ``..``, a
-        control character), or a value that is not a number.
+        ``TrainingError`` for a name a checkpoint cannot hold (empty, ``.``, ``..``, or
+        containing ``/`` or NUL), or a value that is not a number.
         """
 
         for key, value in logs.items():

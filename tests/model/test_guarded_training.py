@@ -78,6 +78,11 @@ def assert_same_state(model: mnn.Model, expected: mnn.Model) -> None:
     for name, value in expected.get_weights().items():
         assert model.get_weights()[name].tobytes() == value.tobytes(), name
     assert model.optimizer.iterations == expected.optimizer.iterations
+    slots, expected_slots = model.optimizer.slots, expected.optimizer.slots
+    assert slots.keys() == expected_slots.keys()
+    for name, values in expected_slots.items():
+        for slot, value in values.items():
+            assert np.asarray(slots[name][slot]).tobytes() == np.asarray(value).tobytes(), slot
     assert model.global_step == expected.global_step
     assert model.rng.bit_generator.state == expected.rng.bit_generator.state
     assert all(np.isfinite(v).all() for v in model.get_weights().values())
