@@ -115,7 +115,7 @@ class UnknownComponentError(PluginError):
 
     def __init__(self, kind: str, name: object, available: list[str]) -> None:
         self.kind, self.name, self.available = kind, name, available
-        self.suggestions = difflib.get_close_matches(str(name), available, n=3, cutoff=0.5)
+        self.suggestions = _suggestions(str(name), available)
         hint = ""
         if self.suggestions:
             hint = "did you mean " + " or ".join(repr(s) for s in self.suggestions) + "? "
@@ -125,15 +125,38 @@ class UnknownComponentError(PluginError):
         )
 
 
+def _suggestions(name: str, available: list[str]) -> list[str]:
+    """Close matches of ``name``, also by the part after a plugin prefix (``glu`` ->
+    ``extras.glu``)."""
+    close = difflib.get_close_matches(name, available, n=3, cutoff=0.5)
+    short = {entry.rsplit(".", 1)[-1]: entry for entry in available if "." in entry}
+    by_short = [short[s] for s in difflib.get_close_matches(name, list(short), n=3, cutoff=0.75)]
+    return list(dict.fromkeys(by_short + close))[:3]
+
+
 class ComponentConflictError(PluginError):
     """A name registered by two third-party distributions: neither is used."""
 
     def __init__(self, kind: str, name: str, providers: list[Provider]) -> None:
         self.kind, self.name, self.providers = kind, name, providers
         who = " and by ".join(p.describe() for p in providers)
+        plugins = " or ".join(f"MODULAR_NN_DISABLE_PLUGINS={p.plugin}" for p in providers)
         super().__init__(
             f"{kind_label(kind)} name {name!r} is registered by {who}; uninstall one of them "
-            "or disable it with MODULAR_NN_DISABLE_PLUGINS=<name>"
+            f"or disable it with {plugins}"
+        )
+
+
+class BuiltinNameError(ComponentConflictError):
+    """A plugin registering a built-in name: refused, the built-in keeps it."""
+
+    def __init__(self, kind: str, name: str, providers: list[Provider]) -> None:
+        super().__init__(kind, name, providers)
+        plugin = providers[-1].plugin
+        self.args = (
+            f"{kind_label(kind)} name {name!r} is a built-in name ({providers[-1].describe()} "
+            f"registers it too); third-party components take their package's prefix, "
+            f"such as '{plugin}.{name}'",
         )
 
 
@@ -375,8 +398,9 @@ class Registry:
             holders = [p for p in holders if p != provider]
             if not holders:
                 continue
-            builtin = any(p.plugin in self._builtin_plugins for p in holders)
-            if builtin or not discovering:
+            if any(p.plugin in self._builtin_plugins for p in holders):
+                raise BuiltinNameError(info.kind, info.name, [*holders, provider])
+            if not discovering:
                 raise ComponentConflictError(info.kind, info.name, [*holders, provider])
 
     def _commit(self, provider: Provider, staged: list[ComponentInfo]) -> list[ComponentInfo]:

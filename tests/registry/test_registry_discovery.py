@@ -179,7 +179,9 @@ def test_a_clash_is_fatal_in_strict_mode(good_plugin, make_distribution, monkeyp
 def test_a_plugin_cannot_take_a_builtin_name(good_plugin, make_distribution, fresh_registry):
     source = good_plugin(prefix="x").replace('"x.double"', '"dense"')
     make_distribution("modular-nn-evil", {"evil_plugin": source}, {"evil": "evil_plugin"})
-    with pytest.warns(PluginWarning, match="'dense' is registered by modular-nn .*modular-nn-evil"):
+    with pytest.warns(
+        PluginWarning, match=r"'dense' is a built-in name \(modular-nn-evil.*'evil.dense'"
+    ):
         registry = fresh_registry()
     assert registry.plugins["evil"].status == "failed"
     assert registry.get("layers", "dense").provider.plugin == "builtins"

@@ -168,7 +168,7 @@ def test_registering_a_taken_name_raises_naming_both_providers(registry):
         registry.register_plugin(
             plugin_with("register_layers", lambda r: r(Scale)), provider="second"
         )
-    with pytest.raises(ComponentConflictError, match="'dense' is registered by modular-nn"):
+    with pytest.raises(ComponentConflictError, match="'dense' is a built-in name .*'third.dense'"):
         registry.register_plugin(
             plugin_with("register_layers", lambda r: r(Dense)), provider="third"
         )
@@ -241,3 +241,11 @@ def test_conformance_cases_of_a_provider_with_no_components_raise(registry):
     assert registry.register_plugin(Empty(), provider="empty")
     with pytest.raises(mnn.PluginError, match="registered no components"):
         conformance_cases(plugin="empty", registry=registry)
+
+
+def test_did_you_mean_finds_a_prefixed_name_from_its_short_part():
+    from modular_nn.registry import UnknownComponentError
+
+    error = UnknownComponentError("layers", "glu", ["dense", "extras.glu", "extras.highway"])
+    assert error.suggestions[0] == "extras.glu"
+    assert "did you mean 'extras.glu'" in str(error)
