@@ -363,7 +363,8 @@ class Registry:
             if reserved and (reserved != ["name"] or kind == "layers"):
                 raise PluginError(
                     f"{cls.__name__}.Config declares the option {reserved[0]!r}, which specs "
-                    "use for the component's " + ("type" if reserved[0] == "type" else "layer")
+                    "use for the component's "
+                    + ("type" if reserved[0] == "type" else "layer")
                     + " name; rename the option"
                 )
             type_name = name or cls.type_name
