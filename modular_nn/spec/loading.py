@@ -13,12 +13,11 @@ import os
 from pathlib import Path
 from typing import Any, get_args
 
-import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from modular_nn.errors import SpecError, SpecIssue
 from modular_nn.registry import get_registry
-from modular_nn.spec.issues import issues_from_validation_error, show
+from modular_nn.spec.issues import issues_from_validation_error
 from modular_nn.spec.model_spec import ModelSpec, TrainingSpec, layer_name_problem, spec_model
 from modular_nn.spec.shapes import check_shapes
 
@@ -80,9 +79,7 @@ def load_spec(source: SpecSource) -> ModelSpec:
     model = spec_model(registry)
     issues = _name_issues(data)
     try:
-        # Validated as the JSON it is, strictly: the JSON Schema's types, no coercion
-        # ("5" is not an integer, true is not 1); JSON arrays fill tuple options.
-        spec = model.model_validate_json(_as_json(data, label), strict=True)
+        spec = model.model_validate(data)
     except ValidationError as exc:
         issues = issues_from_validation_error(exc, data, allowed_keys=_allowed_keys) + issues
         raise SpecError(issues, source=label) from None
@@ -95,20 +92,6 @@ def load_spec(source: SpecSource) -> ModelSpec:
     if shape_issues:
         raise SpecError(shape_issues, source=label)
     return spec
-
-
-def _as_json(data: dict[str, Any], label: str | None) -> str:
-    """``data`` as JSON text (NumPy scalars as the numbers they hold)."""
-
-    def scalar(value: Any) -> Any:
-        if isinstance(value, np.generic):
-            return value.item()
-        raise TypeError(f"{type(value).__name__} is not JSON data: {show(value)}")
-
-    try:
-        return json.dumps(data, default=scalar)
-    except (TypeError, ValueError) as exc:  # ValueError: a circular reference
-        raise SpecError(f"a spec is JSON data: {exc}", source=label) from None
 
 
 def _name_issues(data: dict[str, Any]) -> list[SpecIssue]:
