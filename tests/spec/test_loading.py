@@ -237,3 +237,29 @@ def test_a_spec_file_with_a_byte_order_mark_and_an_empty_path(tmp_path: Path) ->
     assert mnn.load_spec(path).input_shape == [4]
     with pytest.raises(mnn.SpecError, match="received an empty string"):
         mnn.load_spec("")
+
+
+def test_plugin_options_typed_as_tuples_read_json_arrays() -> None:
+    # a regression once: strict JSON validation refused [0.9, 0.95] for a tuple option
+    # behind the shorthand expansion of loss and optimizer entries
+    from modular_nn.optimizers.sgd import SGD
+    from modular_nn.registry import builtins_only_registry, use_registry
+
+    class Betas(SGD):
+        type_name = "t.betas"
+
+        class Config(SGD.Config):
+            betas: tuple[float, float] = (0.9, 0.99)
+
+    class Plugin:
+        @mnn.hookimpl
+        def register_optimizers(self, register):  # noqa: ANN001, ANN202
+            register(Betas)
+
+    registry = builtins_only_registry()
+    assert registry.register_plugin(Plugin(), provider="t")
+    with use_registry(registry):
+        spec = mnn.load_spec({**MINIMAL, "optimizer": {"type": "t.betas", "betas": [0.9, 0.95]}})
+        assert spec.optimizer.betas == (0.9, 0.95)
+        model = mnn.build_model(spec)
+        assert mnn.load_spec(model.to_spec()) == spec
