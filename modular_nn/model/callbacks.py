@@ -231,6 +231,8 @@ class EarlyStopping(Callback):
                 self.best_weights = kept[1]  # saved with the checkpoint
             elif self.best_epoch == self.last_epoch:
                 self.best_weights = self.model.get_weights()  # they are the best epoch's
+            else:  # the best epoch's weights are gone (a file without them): start afresh
+                self._reset()
 
     def replay_stops(self, history: History) -> bool:
         """Replay the epochs ``history`` recorded (from a fresh state); True when this
@@ -243,8 +245,8 @@ class EarlyStopping(Callback):
         for epoch, value in zip(history.epoch, values):
             if stopped:  # the run stopped there; the next fit started afresh
                 self._reset()
-            self._observe(epoch, value)
-            stopped = self.wait >= self.config.patience
+            improved = self._observe(epoch, value)
+            stopped = not improved and self.wait >= self.config.patience
         return stopped
 
     def _observe(self, epoch: int, value: float) -> bool:

@@ -399,9 +399,7 @@ class Model:
         early = settings.early_stopping
         stopping = [EarlyStopping(verbose=bool(mode), **early.model_dump())] if early else []
         if val is None:
-            _require_validation_for(
-                [*stopping, *(c for c in callbacks if isinstance(c, EarlyStopping))]
-            )
+            _require_validation_for(stopping)  # a callback may log its own val_ values
         cb = CallbackList([*progress, *stopping, *callbacks], self)
         history = History()
         self.stop_training = False

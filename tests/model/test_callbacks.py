@@ -120,13 +120,35 @@ def test_a_missing_monitor_is_a_clear_error() -> None:
         model.fit(X, Y, epochs=2, callbacks=[EarlyStopping(monitor="acuracy")], verbose=0)
 
 
-def test_watching_a_validation_value_without_validation_data_fails_before_training() -> None:
+def test_the_spec_watching_a_validation_value_without_validation_data_fails_first() -> None:
     model = mnn.build_model(spec(early_stopping={"patience": 2}))  # watches val_loss
-    for callbacks in ([], [EarlyStopping(monitor="val_accuracy")]):
-        with pytest.raises(mnn.TrainingError, match="monitors 'val_.*' but|no validation data"):
-            model.fit(X, Y, epochs=2, callbacks=callbacks, verbose=0)
+    with pytest.raises(mnn.TrainingError, match="no validation data"):
+        model.fit(X, Y, epochs=2, verbose=0)
     assert model.epochs_done == 0
     model.fit(X, Y, epochs=1, validation_data=(X, Y), verbose=0)  # with it, all is well
+
+
+def test_a_callback_may_log_its_own_validation_value_for_early_stopping() -> None:
+    class OwnValidation(mnn.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            assert logs is not None
+            logs["val_own"] = float(self.model.evaluate(X, Y)["loss"])
+
+    model = mnn.build_model(spec())
+    stopper = EarlyStopping(monitor="val_own", patience=1, min_delta=10.0)
+    model.fit(X, Y, epochs=5, callbacks=[OwnValidation(), stopper], verbose=0)
+    assert model.epochs_done == 2  # no epoch improves by 10: stopped after patience 1
+
+
+def test_replaying_patience_0_stops_only_after_an_epoch_that_did_not_improve() -> None:
+    from modular_nn.model.history import History
+
+    history = History()
+    for epoch, loss in enumerate([1.0, 0.9, 0.8], start=1):
+        history.append(epoch, {"loss": loss})
+    assert not EarlyStopping(monitor="loss").replay_stops(history)  # still improving
+    history.append(4, {"loss": 0.85})
+    assert EarlyStopping(monitor="loss").replay_stops(history)
 
 
 def test_model_checkpoint_every_n_epochs_keeps_the_last_k(tmp_path: Path) -> None:
@@ -202,9 +224,10 @@ def test_a_logged_name_a_checkpoint_cannot_hold_is_refused_when_logged() -> None
         model.fit(X, Y, epochs=1, callbacks=[Slash()], verbose=0)
 
 
+@pytest.mark.parametrize("patience", [0, 2])
 @pytest.mark.parametrize("restore_best_weights", [False, True])
 def test_early_stopping_resumed_from_a_checkpoint_stops_where_the_whole_run_does(
-    tmp_path: Path, restore_best_weights: bool
+    tmp_path: Path, restore_best_weights: bool, patience: int
 ) -> None:
     rng = np.random.default_rng(1)
     x = rng.normal(size=(53, 6))
@@ -219,7 +242,7 @@ def test_early_stopping_resumed_from_a_checkpoint_stops_where_the_whole_run_does
         "loss": "sparse_categorical_crossentropy",
         "optimizer": {"type": "sgd", "learning_rate": 0.5, "momentum": 0.9},
         "training": {"batch_size": 8, "validation_split": 0.25,
-                     "early_stopping": {"monitor": "val_loss", "patience": 2,
+                     "early_stopping": {"monitor": "val_loss", "patience": patience,
                                         "restore_best_weights": restore_best_weights}},
     }  # fmt: skip
     whole = mnn.build_model(run)
