@@ -318,12 +318,20 @@ class ModelCheckpoint(Callback):
             raise TrainingError(f"expected keep to be at least 1, received: {keep}")
         self.filepath, self.every, self.keep = os.fspath(filepath), every, keep
         self.saved: list[Path] = []
+        self._due: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Decide whether this epoch is saved (a subclass may save selectively by calling
+        this only for the epochs it wants)."""
+        if (epoch + 1) % self.every == 0:
+            self._due = epoch
 
     def on_epoch_recorded(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         # saved once the history is complete, so that a run resumed from the file logs on
         # exactly as the uninterrupted one (values other callbacks add included)
-        if (epoch + 1) % self.every:
+        if self._due != epoch:
             return
+        self._due = None
         try:
             path = Path(self.filepath.format(epoch=epoch + 1, **(logs or {})))
         except (KeyError, ValueError, IndexError) as exc:

@@ -213,15 +213,24 @@ def test_a_checkpoint_holds_what_callbacks_logged_and_resumes_the_same_history(
     assert middle.history.history == whole.history.history
 
 
-def test_a_logged_name_a_checkpoint_cannot_hold_is_refused_when_logged() -> None:
-    class Slash(mnn.Callback):
+def test_logged_values_a_history_cannot_hold_stay_in_the_logs_only(tmp_path: Path) -> None:
+    seen = []
+
+    class Extras(mnn.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             assert logs is not None
-            logs["grad/norm"] = 1.0
+            logs.update({"grad/norm": 1.0, "note": "constant", "per_output": np.ones(2)})
+            logs["kept"] = 2.0
+
+        def on_epoch_recorded(self, epoch: int, logs: dict | None = None) -> None:
+            seen.append(sorted(logs or {}))
 
     model = mnn.build_model(spec())
-    with pytest.raises(mnn.TrainingError, match="cannot log 'grad/norm': expected a name"):
-        model.fit(X, Y, epochs=1, callbacks=[Slash()], verbose=0)
+    history = model.fit(X, Y, epochs=2, callbacks=[Extras()], verbose=0)
+    assert history.history["kept"] == [2.0, 2.0]
+    assert not {"grad/norm", "note", "per_output"} & set(history.history)
+    assert "note" in seen[0]  # the callbacks still see them
+    model.save(tmp_path / "m.h5")  # and the model still saves
 
 
 @pytest.mark.parametrize("patience", [0, 2])
@@ -270,3 +279,25 @@ def test_early_stopping_resumed_from_a_checkpoint_stops_where_the_whole_run_does
     assert resumed.epochs_done == whole.epochs_done
     for key, value in whole.get_weights().items():
         np.testing.assert_array_equal(resumed.get_weights()[key], value, err_msg=key)
+
+
+def test_a_checkpoint_subclass_saving_only_improved_epochs_still_does(tmp_path: Path) -> None:
+    class SaveBest(ModelCheckpoint):
+        best = float("inf")
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            assert logs is not None
+            if logs["loss"] < self.best - 0.05:
+                self.best = logs["loss"]
+                super().on_epoch_end(epoch, logs)
+
+    model = mnn.build_model(spec())
+    model.fit(X, Y, epochs=6, callbacks=[SaveBest(tmp_path / "best-{epoch}.h5")], verbose=0)
+    losses = model.history.history["loss"]
+    improved, best = [], float("inf")
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best - 0.05:
+            best = loss
+            improved.append(f"best-{epoch}.h5")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(improved)
+    assert len(improved) < 6
