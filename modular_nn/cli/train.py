@@ -102,6 +102,17 @@ def _check_out(out: Path, spec: str | None, data: str | None) -> None:
             ) from None
 
 
+def _earlier_checkpoints(out: Path, epochs_done: int) -> list[Path]:
+    """The periodic files ``OUT-epochNNNN`` of epochs up to ``epochs_done``, oldest first."""
+    pattern = glob.escape(out.stem) + "-epoch" + "[0-9]" * 4 + glob.escape(out.suffix)
+    found = []
+    for path in out.parent.glob(pattern):
+        epoch = int(path.stem[-4:])
+        if epoch <= epochs_done:
+            found.append((epoch, path))
+    return [path for _, path in sorted(found)]
+
+
 def _stopped_early(model: Model) -> int | None:
     """The epoch at which the spec's early stopping ended the run ``model`` holds, if it did."""
     from modular_nn.model.callbacks import EarlyStopping
@@ -142,9 +153,8 @@ def run(args: argparse.Namespace) -> int:
         saver = ModelCheckpoint(
             literal + "-epoch{epoch:04d}" + suffix, every=args.checkpoint_every, keep=args.keep
         )
-        # the periodic files of the run so far (a resumed run): --keep counts them too
-        earlier = glob.escape(out.stem) + "-epoch" + "[0-9]" * 4 + glob.escape(out.suffix)
-        saver.saved = sorted(out.parent.glob(earlier))
+        if args.resume:  # the periodic files of the run so far: --keep counts them too
+            saver.saved = _earlier_checkpoints(out, model.epochs_done)
         callbacks.append(saver)
 
     x, y = dataset.x_train, dataset.y_train

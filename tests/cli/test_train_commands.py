@@ -218,3 +218,15 @@ def test_resuming_a_run_that_stopped_early_has_nothing_to_do(cli: Any, tmp_path:
     assert again.returncode == 0, again.stderr
     assert f"stopped early at epoch {epochs} (early_stopping): nothing to do" in again.stdout
     assert mnn.load(tmp_path / "es.h5").epochs_done == epochs
+
+
+def test_keep_leaves_the_periodic_files_of_another_run_alone(cli: Any, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    first = cli("train", spec, "--epochs", "4", "--out", "run.h5", "--checkpoint-every", "1",
+                "-q", cwd=tmp_path)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    other = cli("train", spec, "--epochs", "2", "--out", "run.h5", "--checkpoint-every", "1",
+                "--keep", "2", "-q", cwd=tmp_path)  # fmt: skip  # a new run, not a resume
+    assert other.returncode == 0, other.stderr
+    names = sorted(p.name for p in tmp_path.glob("run-epoch*.h5"))
+    assert names == [f"run-epoch000{i}.h5" for i in range(1, 5)]  # 3 and 4 are the first run's
