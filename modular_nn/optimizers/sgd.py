@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
 from modular_nn.components.optimizer import Optimizer, OptimizerConfig
 from modular_nn.optimizers.penalty import with_l2
@@ -32,18 +31,6 @@ class SGD(Optimizer):
         momentum: float = Field(0.0, ge=0, le=1)
         nesterov: bool = False
         weight_decay: float = Field(0.0, ge=0)
-
-        @field_validator("nesterov")
-        @classmethod
-        def _nesterov_needs_momentum(cls, nesterov: bool, info: ValidationInfo) -> bool:
-            momentum = info.data.get("momentum")  # absent when momentum itself was invalid
-            if nesterov and momentum is not None and not momentum > 0:
-                raise PydanticCustomError(
-                    "spec_rule",
-                    "nesterov needs momentum > 0 (as in PyTorch), received momentum={momentum}",
-                    {"momentum": momentum},
-                )
-            return nesterov
 
     def init_slots(self, param: np.ndarray) -> dict[str, np.ndarray]:
         if self.config.momentum > 0:

@@ -77,10 +77,3 @@ def test_invalid_options() -> None:
         make("sgd", learning_rate=-1)
     with pytest.raises(mnn.SpecError, match="beta_1"):
         make("adam", beta_1=1.5)
-
-
-def test_nesterov_without_momentum_is_a_spec_error() -> None:
-    spec = {"input_shape": [2], "layers": [{"type": "dense", "units": 1}], "loss": "mse"}
-    with pytest.raises(mnn.SpecError, match=r"optimizer.nesterov: nesterov needs momentum > 0"):
-        mnn.load_spec({**spec, "optimizer": {"type": "sgd", "nesterov": True}})
-    mnn.load_spec({**spec, "optimizer": {"type": "sgd", "nesterov": True, "momentum": 0.9}})
