@@ -19,7 +19,8 @@ class SGD(Optimizer):
     Args:
         learning_rate: step size (0.01).
         momentum: in [0, 1] (0).
-        nesterov: use Nesterov momentum (needs momentum > 0).
+        nesterov: use Nesterov momentum (no effect without momentum > 0; accepted so
+            that checkpoints saved that way still load).
         weight_decay: L2 penalty coefficient added to the gradient (0).
 
     State: ``velocity`` per parameter when momentum > 0.
