@@ -15,7 +15,6 @@ import os
 from typing import TYPE_CHECKING
 
 import h5py
-import numpy as np
 
 from modular_nn.checkpoint.format import KIND_MODEL, PROVENANCE_COMPONENTS, SPEC, WEIGHTS
 from modular_nn.checkpoint.provenance import (
@@ -101,17 +100,21 @@ def check_components(reader: CheckpointReader) -> None:
         )
 
 
+#: The fewest bytes a stored parameter takes (float16; any float dtype is cast on load).
+SMALLEST_FLOAT_BYTES = 2
+
+
 def check_size(reader: CheckpointReader, spec: ModelSpec) -> None:
     """Refuse, before building anything, a spec whose parameters the file is too small to
     hold: building it would allocate memory in proportion to the spec, not to the file."""
     from modular_nn.spec.shapes import spec_param_count
 
     count = spec_param_count(spec)
-    needed = count * np.dtype(spec.dtype).itemsize
+    needed = count * SMALLEST_FLOAT_BYTES  # stored weights are cast to the model's dtype
     if needed > reader.size:
         raise reader.error(
-            f"its spec describes {count:,} parameters ({needed:,} bytes of {spec.dtype}), more "
-            f"than the file's {reader.size:,} bytes can hold: it is damaged or was altered"
+            f"its spec describes {count:,} parameters (at least {needed:,} bytes), more than "
+            f"the file's {reader.size:,} bytes can hold: it is damaged or was altered"
         )
 
 

@@ -83,6 +83,8 @@ class Model:
         training: TrainingSpec | dict[str, Any] | None = None,
         data: str | None = None,
     ) -> None:
+        if not isinstance(layers, (str, bytes)) and isinstance(layers, Iterable):
+            layers = list(layers)  # a generator is read once
         settings = _checked_settings(layers, input_shape, name, dtype, seed, training, data)
         self.name = settings.name
         self.dtype = np.dtype(settings.dtype)
@@ -94,10 +96,6 @@ class Model:
         self.layers: list[Layer] = list(layers)
         self._name_layers()
         self._check_shapes()
-        shape = self.input_shape
-        for layer in self.layers:
-            shape = layer.build(shape, self.rng, self.dtype)
-        self.output_shape: Shape = shape
         self.loss: Loss | None = None
         self.optimizer: Optimizer | None = None
         self.history = History()
@@ -107,7 +105,17 @@ class Model:
         #: (epoch, weights) of the best epoch so far of early stopping that restores the
         #: best weights: kept here so that checkpoints carry them into a resumed run
         self.early_stopping_best: tuple[int, dict[str, np.ndarray]] | None = None
-        self.compile(loss=loss, optimizer=optimizer)
+        try:
+            shape = self.input_shape
+            for layer in self.layers:
+                shape = layer.build(shape, self.rng, self.dtype)
+            self.output_shape: Shape = shape
+            self.compile(loss=loss, optimizer=optimizer)
+        except BaseException:
+            for layer in self.layers:  # no model was made: the layers are free again
+                layer.input_shape = None
+                layer.built = False
+            raise
 
     # ----- construction --------------------------------------------------------------
     def _name_layers(self) -> None:
@@ -116,6 +124,11 @@ class Model:
         for i, layer in enumerate(self.layers):
             if not isinstance(layer, Layer):
                 raise SpecError(f"expected modular_nn.Layer instances, received: {layer!r}")
+            if any(other is layer for other in self.layers[:i]):
+                raise SpecError(
+                    [SpecIssue(f"layers[{i}]", "the same layer object appears twice; "
+                               "create one layer object per position")]
+                )  # fmt: skip
             if layer.input_shape is not None:
                 raise SpecError(
                     [SpecIssue(f"layers[{i}]", f"layer {layer.name!r} already belongs to a model "
@@ -640,11 +653,10 @@ def _checked_settings(
 ) -> ModelSpec:
     """The model's settings validated as a spec's would be (``SpecError`` listing every
     problem, with the spec field each belongs to)."""
-    if isinstance(dtype, (np.dtype, type)):
-        try:
-            dtype = np.dtype(dtype).name
-        except TypeError:
-            pass  # the spec's check names the received value
+    try:  # any NumPy spelling of a dtype ("f4", np.float64, "double") by its name
+        dtype = np.dtype(dtype).name if dtype is not None else dtype
+    except TypeError:
+        pass  # the spec's check names the received value
     fields = {
         "name": name,
         "input_shape": input_shape,

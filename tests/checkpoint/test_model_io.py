@@ -228,3 +228,24 @@ def test_early_stopping_weights_are_saved_and_checked(tmp_path: Path) -> None:
         del f["training/early_stopping/best_weights/dense_1/bias"]
     with pytest.raises(mnn.CheckpointError, match="early-stopping weights do not match"):
         mnn.load(tmp_path / "es.h5")
+
+
+def test_a_float32_file_whose_spec_asks_for_float64_still_loads(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    model = mnn.build_model(
+        {"input_shape": [1000], "layers": [{"type": "dense", "units": 500}], "dtype": "float32"}
+    )
+    model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r+") as f:
+        spec = json.loads(bytes(f["spec"][()]).decode())
+        spec["dtype"] = "float64"  # the weights are float32: 4 bytes each, not 8
+        raw = json.dumps(spec).encode()
+        del f["spec"]
+        f["spec"] = np.array(raw, dtype=f"S{len(raw)}")
+        f["spec"].attrs["sha256"] = np.bytes_(hashlib.sha256(raw).hexdigest())
+    loaded = mnn.load(tmp_path / "m.h5")
+    assert loaded.dtype == np.float64
+    np.testing.assert_array_equal(loaded.get_weights()["dense_1/kernel"],
+                                  model.get_weights()["dense_1/kernel"])  # fmt: skip

@@ -355,3 +355,21 @@ def test_training_does_not_import_h5py() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_failed_model_leaves_its_layers_free_and_a_layer_cannot_appear_twice() -> None:
+    dense = Dense(units=1)
+    with pytest.raises(mnn.PluginError, match="adamm"):
+        mnn.Model([dense], input_shape=(2,), loss="mse", optimizer="adamm")
+    mnn.Model([dense], input_shape=(2,), loss="mse", optimizer="adam")  # a retry works
+    twice = Dense(units=2)
+    with pytest.raises(mnn.SpecError, match="the same layer object appears twice"):
+        mnn.Model([twice, twice], input_shape=(2,))
+
+
+@pytest.mark.parametrize("dtype", ["f4", "double", "<f8", np.float32])
+def test_numpy_spellings_of_a_dtype_and_layers_from_a_generator(dtype: object) -> None:
+    model = mnn.Model((Dense(units=1) for _ in range(2)), input_shape=(2,), dtype=dtype)
+    assert model.dtype in (np.float32, np.float64) and len(model.layers) == 2
+    with pytest.raises(mnn.SpecError, match="dtype"):
+        mnn.Model([Dense(units=1)], input_shape=(2,), dtype=None)  # type: ignore[arg-type]
