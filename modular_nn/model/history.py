@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from modular_nn.errors import TrainingError
+import numpy as np
+
 from modular_nn.names import link_name_problem
 
 
@@ -23,26 +24,16 @@ class History:
     def append(self, epoch: int, logs: dict[str, float]) -> None:
         """Record the logs of one finished epoch (1-based number)."""
         self.epoch.append(epoch)
-        self.add_to_last_epoch(logs)
-
-    def add_to_last_epoch(self, logs: dict[str, float]) -> None:
-        """Record values that callbacks added to the last epoch's logs.
-
-        ``TrainingError`` for a name a checkpoint cannot hold (empty, ``.``, ``..``, or
-        containing ``/`` or NUL), or a value that is not a number.
-        """
-
         for key, value in logs.items():
-            problem = link_name_problem(key)
-            if problem:
-                raise TrainingError(f"cannot log {key!r}: {problem}")
-            try:
-                number = float(value)
-            except (TypeError, ValueError):
-                raise TrainingError(
-                    f"cannot log {key!r}: expected a number, received {value!r}"
-                ) from None
-            self.history.setdefault(key, []).append(number)
+            self.history.setdefault(key, []).append(float(value))
+
+    def add_to_last_epoch(self, logs: dict[str, Any]) -> None:
+        """Record values that callbacks added to the last epoch's logs: the real numbers
+        under names a checkpoint can hold (not empty, ``.`` or ``..``, without ``/`` or
+        NUL); anything else stays in the callbacks' ``logs`` only."""
+        for key, value in logs.items():
+            if _loggable(key, value):
+                self.history.setdefault(key, []).append(float(value))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready ``{"epoch": [...], "history": {...}}``."""
@@ -60,3 +51,13 @@ class History:
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={sorted(self.history)})"
+
+
+def _loggable(key: Any, value: Any) -> bool:
+    if link_name_problem(key) is not None or np.ndim(value) != 0:
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -34,7 +34,6 @@ from modular_nn.model.inputs import (
     require_finite,
 )
 from modular_nn.model.layer_checks import check_backward_output, check_forward_output
-from modular_nn.names import link_name_problem
 from modular_nn.registry import get_registry
 from modular_nn.spec.issues import issues_from_validation_error
 from modular_nn.spec.model_spec import ModelSpec, TrainingSpec, layer_name_problem
@@ -448,7 +447,7 @@ class Model:
             self.history.append(epoch + 1, logs)
             recorded = set(logs)
             cb.on_epoch_end(epoch, logs)
-            added = {k: v for k, v in logs.items() if k not in recorded and _loggable(k, v)}
+            added = {k: v for k, v in logs.items() if k not in recorded}
             if added:
                 history.add_to_last_epoch(added)
                 self.history.add_to_last_epoch(added)
@@ -616,18 +615,6 @@ class Model:
             f"Model(name={self.name!r}, layers={len(self.layers)}, params={self.count_params()}, "
             f"dtype={self.dtype.name})"
         )
-
-
-def _loggable(key: Any, value: Any) -> bool:
-    """A value a callback added to an epoch's logs that the history (and a checkpoint)
-    can hold: a real number under a name without '/' (others stay in ``logs`` only)."""
-    if link_name_problem(key) is not None or np.ndim(value) != 0:
-        return False
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _require_validation_for(stoppers: list[EarlyStopping]) -> None:
