@@ -112,7 +112,6 @@ class Model:
             self.compile(loss=loss, optimizer=optimizer)
         except BaseException:
             for layer in self.layers:  # no model was made: the layers are free again
-                layer.input_shape = None
                 layer.built = False
             raise
 
@@ -128,7 +127,7 @@ class Model:
                     [SpecIssue(f"layers[{i}]", "the same layer object appears twice; "
                                "create one layer object per position")]
                 )  # fmt: skip
-            if layer.input_shape is not None:
+            if layer.built:
                 raise SpecError(
                     [SpecIssue(f"layers[{i}]", f"layer {layer.name!r} already belongs to a model "
                                "(its weights are that model's); create a new layer object")]
@@ -649,7 +648,7 @@ def _checked_settings(
         "input_shape": input_shape,
         "dtype": dtype,
         "seed": seed,
-        "layers": list(layers) if isinstance(layers, (list, tuple)) else layers,
+        "layers": layers,
         "training": training if training is not None else {},
         "data": data,
     }
