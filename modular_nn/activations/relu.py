@@ -33,9 +33,6 @@ def positive_part(x: np.ndarray, in_place: bool = False) -> np.ndarray:
         return np.maximum(x, 0)
     out = x if in_place and x.flags.writeable else np.empty_like(x)
     flat, flat_out, zeros = x.reshape(-1), out.reshape(-1), _zeros(x.dtype)
-    if flat.size <= CHUNK:
-        np.maximum(flat, zeros[: flat.size], out=flat_out)
-        return out
     for lo in range(0, flat.size, CHUNK):
         part = flat[lo : lo + CHUNK]
         np.maximum(part, zeros[: part.size], out=flat_out[lo : lo + CHUNK])

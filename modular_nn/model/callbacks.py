@@ -224,9 +224,9 @@ class EarlyStopping(Callback):
             return
         if history.epoch and self.best_epoch is not None:
             self.last_epoch = history.epoch[-1]
-            kept = self.model.early_stopping_best
             if not self.config.restore_best_weights:
                 return
+            kept = self.model.early_stopping_best
             if kept is not None and kept[0] == self.best_epoch:
                 self.best_weights = kept[1]  # saved with the checkpoint
             elif self.best_epoch == self.last_epoch:
