@@ -15,19 +15,25 @@ import pytest
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-@pytest.fixture(scope="module")
-def report() -> dict:
-    # PyTorch and JAX are left out here (their imports and compilations are slow); the
-    # tests below run their trainers directly, at tiny sizes, where they are installed.
+def run_quick_bench(*options: str, env: dict[str, str] | None = None) -> dict:
+    """``bench/run.py --quick --json *options`` in a subprocess: its report."""
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--quick", "--json", "--baselines", "numpy,seed"],
+        [sys.executable, str(BENCH / "run.py"), "--quick", "--json", *options],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def report() -> dict:
+    # PyTorch and JAX are left out here (their imports and compilations are slow); the
+    # tests below run their trainers directly, at tiny sizes, where they are installed.
+    return run_quick_bench("--baselines", "numpy,seed")
 
 
 def test_every_workload_reports_a_figure(report: dict) -> None:
@@ -137,16 +143,7 @@ def test_a_missing_framework_is_skipped_with_a_note(tmp_path: Path) -> None:
     """Without PyTorch and JAX the suite still runs, naming what it skipped and why."""
     for name in ("torch", "jax"):  # shadow the installed packages, if any
         (tmp_path / f"{name}.py").write_text("raise ImportError('hidden for this test')\n")
-    proc = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--quick", "--json", "--only", "mlp"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(tmp_path)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
+    report = run_quick_bench("--only", "mlp", env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert "not installed" in report["notes"]["torch"]
     assert "not installed" in report["notes"]["jax"]
     for row in report["results"]:
