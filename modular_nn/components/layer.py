@@ -9,6 +9,14 @@ layer (spec validation uses them, so nothing is allocated for a bad spec);
 needs; ``backward(grad_out)`` returns the gradient for the input and writes
 parameter gradients into ``self.grads`` (same names and shapes as
 ``self.params``). A layer never updates its own parameters: the optimizer does.
+
+Layers that take several inputs (merges such as ``add``, attention) set
+``input_count`` to ``(minimum, maximum)`` (``maximum`` None for no limit) and then
+receive lists in the order of their spec entry's ``inputs``:
+``compute_output_shape([shape, ...])``, ``param_shapes([shape, ...])``,
+``build([shape, ...], rng, dtype)``, ``forward([x, ...], training)``, and
+``backward(grad_out)`` returns one gradient per input, in the same order.
+Single-input layers (the default, ``(1, 1)``) are unchanged: one shape, one array.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ class Layer(Component):
     Config: ClassVar[type[ComponentConfig]] = ComponentConfig
     #: True for layers that take integer inputs (embeddings): the model does not cast them.
     accepts_integer_input: ClassVar[bool] = False
+    #: how many inputs the layer takes, ``(minimum, maximum)``; maximum None: no limit.
+    #: Anything but ``(1, 1)`` makes the shape and array arguments lists (module docstring).
+    input_count: ClassVar[tuple[int, int | None]] = (1, 1)
 
     def __init__(
         self, config: ComponentConfig | None = None, *, name: str | None = None, **options: Any
@@ -43,13 +54,19 @@ class Layer(Component):
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
         self.buffers: dict[str, np.ndarray] = {}
-        self.input_shape: Shape | None = None
+        #: one shape, or a list of shapes for a layer that takes several inputs
+        self.input_shape: Shape | list[Shape] | None = None
         self.output_shape: Shape | None = None
         self.dtype: np.dtype = np.dtype(np.float32)
         self.rng: np.random.Generator | None = None
         self.built = False
         #: False when nothing before this layer is trainable: backward may skip dL/dx.
         self.needs_input_grad = True
+
+    @classmethod
+    def takes_several_inputs(cls) -> bool:
+        """True when shapes and arrays come as lists (``input_count`` is not ``(1, 1)``)."""
+        return tuple(cls.input_count) != (1, 1)
 
     # ----- shapes (no allocation) -------------------------------------------------
     def compute_output_shape(self, input_shape: Shape) -> Shape:
@@ -67,7 +84,10 @@ class Layer(Component):
     # ----- building --------------------------------------------------------------
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
         """Record shapes, dtype and the model's generator; subclasses then add parameters."""
-        self.input_shape = tuple(int(d) for d in input_shape)
+        if self.takes_several_inputs():
+            self.input_shape = [tuple(int(d) for d in shape) for shape in input_shape]  # type: ignore[assignment]
+        else:
+            self.input_shape = tuple(int(d) for d in input_shape)
         self.output_shape = self.compute_output_shape(self.input_shape)
         self.dtype = np.dtype(dtype)
         self.rng = rng
