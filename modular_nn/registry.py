@@ -8,6 +8,12 @@ or that registers something invalid is skipped with a ``PluginWarning`` naming
 its distribution and the error, is listed as failed (``registry.plugins``), and
 the others still load.
 
+Imports run one way: of modular_nn, this module imports only ``hookspecs``,
+``errors`` and the component base classes. Components that look other
+components up by name (``components.refs``, the layers) import the registry, so
+it never imports them, nor ``modular_nn.builtins``: that module is loaded by
+name, as any plugin is.
+
 Name clashes are never resolved silently. A third-party plugin may not take a
 built-in name (it fails as above). When two third-party distributions register
 the same name, the name becomes unusable: looking it up raises ``PluginError``
@@ -31,7 +37,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import metadata
+from importlib import import_module, metadata
 from typing import Any
 
 import pluggy
@@ -43,7 +49,6 @@ from modular_nn.components.initializer import Initializer
 from modular_nn.components.layer import Layer
 from modular_nn.components.loss import Loss
 from modular_nn.components.optimizer import Optimizer
-from modular_nn.components.refs import REF_KIND_LABEL
 from modular_nn.errors import PluginError, SpecError
 
 ENTRY_POINT_GROUP = "modular_nn"
@@ -57,6 +62,14 @@ KIND_BASES: dict[str, type[Component]] = {
 }
 KINDS = tuple(KIND_BASES)
 HOOK_NAMES = tuple(f"register_{kind}" for kind in KINDS)
+#: Kind -> what one component of it is called in messages.
+KIND_LABELS = {
+    "activations": "activation",
+    "initializers": "initializer",
+    "losses": "loss",
+    "optimizers": "optimizer",
+    "layers": "layer",
+}
 
 
 class PluginWarning(RuntimeWarning):
@@ -162,7 +175,7 @@ class BuiltinNameError(ComponentConflictError):
 
 def kind_label(kind: str) -> str:
     """``"layers"`` -> ``"layer"``, ``"losses"`` -> ``"loss"``."""
-    return REF_KIND_LABEL.get(kind, kind)
+    return KIND_LABELS.get(kind, kind)
 
 
 def _flag(name: str) -> bool:
@@ -584,9 +597,12 @@ def use_registry(registry: Registry) -> Iterator[Registry]:
 
 
 def builtins_only_registry() -> Registry:
-    """A registry holding only modular_nn's built-in components (no entry-point discovery)."""
-    from modular_nn import builtins
+    """A registry holding only modular_nn's built-in components (no entry-point discovery).
 
+    The built-ins are loaded by module name, as discovery loads their entry point: they
+    import the layers, which import this module.
+    """
+    builtins = import_module(BUILTINS_MODULE)
     registry = Registry(discover=False)
     registry.register_plugin(builtins, provider=Provider("builtins", "modular-nn", _own_version()))
     return registry

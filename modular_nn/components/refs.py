@@ -14,13 +14,11 @@ from typing import Annotated, Any
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
 
-REF_KIND_LABEL = {
-    "activations": "activation",
-    "initializers": "initializer",
-    "losses": "loss",
-    "optimizers": "optimizer",
-    "layers": "layer",
-}
+from modular_nn.errors import PluginError
+from modular_nn.registry import KIND_LABELS, get_registry
+
+#: Kind -> its label in messages ("activations" -> "activation"); the registry's table.
+REF_KIND_LABEL = KIND_LABELS
 
 
 def normalize_ref(kind: str, value: Any) -> dict[str, Any]:
@@ -28,8 +26,6 @@ def normalize_ref(kind: str, value: Any) -> dict[str, Any]:
 
     Raises ``PydanticCustomError`` so that pydantic reports it at the field's path.
     """
-    from modular_nn.errors import PluginError
-    from modular_nn.registry import get_registry
     from modular_nn.spec.issues import describe_validation_error, show
 
     label = REF_KIND_LABEL[kind]
@@ -62,8 +58,6 @@ def normalize_ref(kind: str, value: Any) -> dict[str, Any]:
 
 def ref_json_schema(kind: str) -> dict[str, Any]:
     """JSON Schema of a reference to any currently registered ``kind`` component."""
-    from modular_nn.registry import get_registry
-
     names = get_registry().names(kind)
     return {
         "anyOf": [

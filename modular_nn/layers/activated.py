@@ -9,6 +9,7 @@ import numpy as np
 from modular_nn.components.activation import Activation
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer
+from modular_nn.registry import get_registry
 
 
 class ActivatedLayer(Layer):
@@ -21,8 +22,6 @@ class ActivatedLayer(Layer):
 
     def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
-        from modular_nn.registry import get_registry
-
         self.activation: Activation = get_registry().create("activations", self.config.activation)
 
     @property

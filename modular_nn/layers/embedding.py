@@ -11,6 +11,7 @@ from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.refs import InitializerRef
 from modular_nn.model.inputs import integer_indices
+from modular_nn.registry import get_registry
 
 
 class Embedding(Layer):
@@ -48,8 +49,6 @@ class Embedding(Layer):
 
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
         output_shape = super().build(input_shape, rng, dtype)
-        from modular_nn.registry import get_registry
-
         init = get_registry().create("initializers", self.config.embeddings_initializer)
         self.add_param(
             "embeddings", init(self.param_shapes(self.input_shape)["embeddings"], rng, self.dtype)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from modular_nn.layers.activated import ActivatedLayer
+from modular_nn.registry import get_registry
 
 
 class KernelLayer(ActivatedLayer):
@@ -18,8 +19,6 @@ class KernelLayer(ActivatedLayer):
 
     def add_kernel_and_bias(self, rng: np.random.Generator) -> None:
         """Draw ``kernel`` (and ``bias``) with the configured initializers."""
-        from modular_nn.registry import get_registry
-
         registry = get_registry()
         shapes = self.param_shapes(self.input_shape)  # type: ignore[arg-type]
         for name in ("kernel", "bias"):
