@@ -8,12 +8,13 @@ elements chosen at random, and reports the worst relative error
     max_i |analytic_i - numeric_i| / max(|analytic_i|, |numeric_i|, floor)
 
 where ``floor`` is 1e-3 of the gradient's largest magnitude (so elements whose
-true gradient is ~0 do not divide by ~0).
+true gradient is ~0 do not divide by ~0). Layers that take several inputs are
+checked for the gradient of each input (``check_layer_gradients``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,27 +86,38 @@ def _indices(size: int, max_checks: int, rng: np.random.Generator) -> np.ndarray
 
 def check_layer_gradients(
     layer: Layer,
-    input_shape: Shape,
+    input_shape: Shape | Sequence[Shape],
     *,
     batch: int = 3,
     training: bool = True,
     seed: int = 0,
     eps: float = 1e-6,
     max_checks: int = 150,
-    x: np.ndarray | None = None,
+    x: np.ndarray | Sequence[np.ndarray] | None = None,
 ) -> dict[str, GradCheckResult]:
     """Check dL/dx and dL/d(every parameter) of ``layer`` with L = sum(forward(x) * R).
 
     The layer is built in float64 (if not built yet). Randomness inside the
     layer (dropout) is replayed identically for every evaluation by resetting
     its generator. Returns results keyed ``"input"`` and by parameter name.
+
+    A layer that takes several inputs (``input_count``, see
+    ``modular_nn.components.layer``) gets ``input_shape`` as a list of shapes and
+    ``x``, when given, as a list of arrays; its backward must return a list of
+    one gradient per input, each of its input's shape, and every input is
+    checked: the results are keyed ``"input[0]"``, ``"input[1]"``, ... in order.
     """
+    several = layer.takes_several_inputs()
     rng = np.random.default_rng(seed)
+    shapes = [tuple(s) for s in input_shape] if several else [tuple(input_shape)]  # type: ignore[arg-type]
     if not layer.built:
-        layer.build(tuple(input_shape), np.random.default_rng(seed + 1), np.float64)
+        layer.build(shapes if several else shapes[0], np.random.default_rng(seed + 1), np.float64)
     if x is None:
-        x = rng.standard_normal((batch, *input_shape))
-    x = np.array(x, dtype=np.float64 if x.dtype.kind == "f" else x.dtype)
+        xs = [rng.standard_normal((batch, *shape)) for shape in shapes]
+    else:
+        xs = list(x) if several else [x]  # type: ignore[list-item]
+    xs = [np.array(a, dtype=np.float64 if np.asarray(a).dtype.kind == "f" else None) for a in xs]
+    names = [f"input[{i}]" for i in range(len(xs))] if several else ["input"]
     layer_seed = seed + 2
     buffers = {k: v.copy() for k, v in layer.buffers.items()}
 
@@ -113,7 +125,7 @@ def check_layer_gradients(
         layer.rng = np.random.default_rng(layer_seed)
         for key, value in buffers.items():
             layer.buffers[key][...] = value
-        return layer.forward(x, training)
+        return layer.forward(xs if several else xs[0], training)
 
     out = run()
     weights = rng.standard_normal(out.shape)
@@ -125,17 +137,52 @@ def check_layer_gradients(
     layer.needs_input_grad = True
     for grad in layer.grads.values():  # backward must overwrite them, not add to them
         grad.fill(np.nan)
-    grad_x = layer.backward(weights.copy())
-    analytic = {"input": grad_x, **{k: g.copy() for k, g in layer.grads.items()}}
+    returned = layer.backward(weights.copy())
+    grads_in = _input_gradients(layer, returned, xs, names, several)
+    analytic = {k: g.copy() for k, g in layer.grads.items()}
     results: dict[str, GradCheckResult] = {}
-    if x.dtype.kind == "f":
-        index = _indices(x.size, max_checks, rng)
-        results["input"] = compare("input", grad_x, numerical_gradient(loss, x, index, eps), index)
+    for name, xi, grad_xi in zip(names, xs, grads_in):
+        if xi.dtype.kind == "f":
+            index = _indices(xi.size, max_checks, rng)
+            numeric = numerical_gradient(loss, xi, index, eps)
+            results[name] = compare(name, grad_xi, numeric, index)
     for name, param in layer.params.items():
         index = _indices(param.size, max_checks, rng)
         numeric = numerical_gradient(loss, param, index, eps)
         results[name] = compare(name, analytic[name], numeric, index)
     return results
+
+
+def _input_gradients(
+    layer: Layer, returned: Any, xs: list[np.ndarray], names: list[str], several: bool
+) -> list[Any]:
+    """What backward returned, as one gradient per input; ``AssertionError`` when it does
+    not fit the inputs (a single array for several inputs, a wrong count or shape)."""
+    label = layer.type_name or type(layer).__name__
+    if not several:
+        grads = [returned]
+    elif not isinstance(returned, (list, tuple)) or len(returned) != len(xs):
+        what = (
+            f"{len(returned)} gradient(s)"
+            if isinstance(returned, (list, tuple))
+            else type(returned).__name__
+        )
+        raise AssertionError(
+            f"{label}.backward returned {what} for {len(xs)} inputs; "
+            "expected a list of one gradient per input, in order"
+        )
+    else:
+        grads = list(returned)
+    for name, xi, grad in zip(names, xs, grads):
+        if xi.dtype.kind != "f":
+            continue
+        if grad is None or np.shape(grad) != xi.shape:
+            received = "None" if grad is None else f"shape {np.shape(grad)}"
+            raise AssertionError(
+                f"{label}.backward returned {received} as the gradient of {name}, "
+                f"expected shape {xi.shape}"
+            )
+    return grads
 
 
 def check_activation_gradient(
