@@ -37,6 +37,13 @@ What is checked, per kind (the property names in reports):
   spec it came from; rebuilding gives the same weights and predictions), ``hdf5
   round trip`` (``model.save``/``mnn.load``: weights and predictions
   bit-identical, and training resumes exactly);
+- layers that take several inputs (``input_count``) are tried on a list of
+  arrays built from a list of example shapes, and every layer property above
+  covers each input (its gradient, its dtype, that it is left untouched...);
+  they also get ``input gradients separate`` (no two of the gradients
+  backward returns share memory: a graph may add into one in place), and
+  their spec and HDF5 round trips use a graph spec with one model input per
+  layer input;
 - activations: ``output shape``, ``gradients``, dtypes, ``determinism``, ``batch
   independence``, spec and HDF5 round trips;
 - losses: ``gradient shape``, ``gradients``, ``fused gradients`` (through the
@@ -71,7 +78,7 @@ from modular_nn.registry import (
     use_registry,
 )
 from modular_nn.testing.checks import CHECKS_BY_KIND
-from modular_nn.testing.examples import Example, example_for
+from modular_nn.testing.examples import Example, as_input_shape, example_for
 from modular_nn.testing.gradcheck import DEFAULT_TOLERANCE
 from modular_nn.testing.report import ConformanceError, ConformanceReport, PropertyResult
 
@@ -107,7 +114,7 @@ def check_component(
     kind: str,
     name: str,
     *,
-    input_shape: Shape | None = None,
+    input_shape: Shape | list[Shape] | None = None,
     options: dict[str, Any] | None = None,
     input_range: tuple[float, float] | None = None,
     registry: Registry | None = None,
@@ -122,7 +129,8 @@ def check_component(
             ``"initializers"`` (singular accepted).
         name: the registered name (``"extras.highway"``).
         input_shape: one sample's shape (losses: one prediction's), overriding
-            the component's example.
+            the component's example; for a layer that takes several inputs, a
+            list of shapes, one per input.
         options: the component's options, overriding the example's.
         input_range: draw inputs uniformly from ``[low, high)`` (integers for
             layers that take integer input) instead of the standard normal.
@@ -145,14 +153,20 @@ def check_component(
         report.provider = info.provider
         example = example_for(info) or Example()
         if input_shape is not None:
-            example = replace(example, input_shape=tuple(input_shape))
+            example = replace(example, input_shape=as_input_shape(input_shape))
         if options is not None:
             example = replace(example, options=dict(options))
         if input_range is not None:
             example = replace(example, input_range=tuple(input_range))  # type: ignore[arg-type]
-        if kind == "layers" and example.input_shape is None:
-            report.results.append(PropertyResult("example", "fail", _no_example(name)))
-            return report
+        if kind == "layers":
+            problem = (
+                _no_example(name)
+                if example.input_shape is None
+                else _input_count_problem(info.cls, name, example.input_shape)
+            )
+            if problem:
+                report.results.append(PropertyResult("example", "fail", problem))
+                return report
         checks = CHECKS_BY_KIND[kind](info, example, tolerance=tolerance, seed=seed)
         report.results = checks.run(skip)
     return report
@@ -164,6 +178,37 @@ def _no_example(name: str) -> str:
         "for required options) on the class, pass input_shape= to check_component, or, for a "
         "modular_nn built-in, add it to modular_nn/testing/examples.py BUILTIN_EXAMPLES"
     )
+
+
+def _input_count_problem(cls: Any, name: str, input_shape: Shape | list[Shape]) -> str | None:
+    """Why the example input does not fit the layer's ``input_count``, or None."""
+    low, high = cls.input_count
+    if not cls.takes_several_inputs():
+        if isinstance(input_shape, list):
+            return (
+                f"layer {name!r} takes one input, the example gives {len(input_shape)} shapes "
+                f"{input_shape}: give one shape, such as (4,) (a layer taking several inputs "
+                "sets input_count)"
+            )
+        return None
+    if not isinstance(input_shape, list):
+        return (
+            f"layer {name!r} takes several inputs (input_count {(low, high)}), the example "
+            f"gives one shape {input_shape}: give a list of shapes, one per input, such as "
+            f"[{input_shape}, {input_shape}]"
+        )
+    if len(input_shape) < low or (high is not None and len(input_shape) > high):
+        if high == low:
+            wanted = f"exactly {low}"
+        elif high is None:
+            wanted = f"at least {low}"
+        else:
+            wanted = f"{low} to {high}"
+        return (
+            f"layer {name!r} takes {wanted} inputs (input_count {(low, high)}), "
+            f"the example gives {len(input_shape)}: {input_shape}"
+        )
+    return None
 
 
 def assert_conforms(

@@ -9,6 +9,15 @@ this is the place)::
         example_options = {"activation": "tanh"}  # values for required options, if any
         example_input_range = (-2.0, 2.0)       # optional: inputs uniform in [low, high)
 
+A layer that takes several inputs (``input_count``, see
+``modular_nn.components.layer``) gives a list of shapes, one per input, in
+order; the kit then feeds it lists of arrays::
+
+    class GatedSum(mnn.Layer):
+        type_name = "extras.gated_sum"
+        input_count = (2, 2)
+        example_input_shape = [(5,), (5,)]
+
 For losses ``example_input_shape`` is the shape of one sample's prediction.
 Layers that take integer inputs (``accepts_integer_input``) draw integers in
 ``example_input_range``. Without attributes, the built-ins come from
@@ -19,6 +28,7 @@ fails the kit, so a new layer cannot skip it silently.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,11 +38,23 @@ from modular_nn.registry import ComponentInfo
 
 @dataclass(frozen=True)
 class Example:
-    """Options and input used to try one component."""
+    """Options and input used to try one component.
+
+    ``input_shape`` is one sample's shape, or for a layer that takes several
+    inputs a list of them, one per input (``as_input_shape`` tells them apart).
+    """
 
     options: dict[str, Any] = field(default_factory=dict)
-    input_shape: Shape | None = None
+    input_shape: Shape | list[Shape] | None = None
     input_range: tuple[float, float] | None = None
+
+
+def as_input_shape(value: Sequence[Any]) -> Shape | list[Shape]:
+    """A shape as a tuple of ints, or a list of shapes (a sequence of sequences: one per
+    input of a layer that takes several) as a list of such tuples."""
+    if len(value) and all(isinstance(item, Sequence) for item in value):
+        return [tuple(int(d) for d in item) for item in value]
+    return tuple(value)
 
 
 #: Per-kind fallback for components without an example (layers have none: they must say).
@@ -61,6 +83,13 @@ BUILTIN_EXAMPLES: dict[tuple[str, str], Example] = {
     ("layers", "flatten"): Example({}, (3, 2, 2)),
     ("layers", "reshape"): Example({"target_shape": [3, -1]}, (6,)),
     ("layers", "embedding"): Example({"input_dim": 7, "output_dim": 3}, (5,), (0, 7)),
+    ("layers", "add"): Example({}, [(4,), (4,), (4,)]),
+    ("layers", "subtract"): Example({}, [(4,), (4,)]),
+    ("layers", "multiply"): Example({}, [(4,), (4,), (4,)]),
+    ("layers", "average"): Example({}, [(4,), (4,), (4,)]),
+    ("layers", "maximum"): Example({}, [(4,), (4,), (4,)]),
+    ("layers", "minimum"): Example({}, [(4,), (4,), (4,)]),
+    ("layers", "concatenate"): Example({"axis": -1}, [(3, 2), (3, 4)]),
 }
 
 
@@ -74,7 +103,7 @@ def example_for(info: ComponentInfo) -> Example | None:
         fallback = DEFAULT_EXAMPLES.get(info.kind, Example())
         return Example(
             dict(options or {}),
-            tuple(shape) if shape is not None else fallback.input_shape,
+            as_input_shape(shape) if shape is not None else fallback.input_shape,
             tuple(value_range) if value_range is not None else None,  # type: ignore[arg-type]
         )
     builtin = BUILTIN_EXAMPLES.get((info.kind, info.name))

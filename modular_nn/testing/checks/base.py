@@ -117,7 +117,11 @@ class ComponentChecks:
         self.cls = info.cls
         self.name = info.name
         self.options = dict(example.options)
-        self.input_shape: Shape = tuple(example.input_shape or ())
+        shape = example.input_shape
+        #: one sample's shape, or a list of them for a layer that takes several inputs
+        self.input_shape: Shape | list[Shape] = (
+            [tuple(s) for s in shape] if isinstance(shape, list) else tuple(shape or ())
+        )
         self.input_range = example.input_range
         self.tolerance = tolerance
         self.seed = seed
