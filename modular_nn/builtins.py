@@ -29,8 +29,11 @@ from modular_nn.initializers.orthogonal import Orthogonal
 from modular_nn.initializers.truncated_normal import TruncatedNormal
 from modular_nn.initializers.zeros import Zeros
 from modular_nn.layers.activation import ActivationLayer
+from modular_nn.layers.add import Add
+from modular_nn.layers.average import Average
 from modular_nn.layers.avg_pool2d import AvgPool2D
 from modular_nn.layers.batch_norm import BatchNorm
+from modular_nn.layers.concatenate import Concatenate
 from modular_nn.layers.conv2d import Conv2D
 from modular_nn.layers.dense import Dense
 from modular_nn.layers.dropout import Dropout
@@ -39,7 +42,11 @@ from modular_nn.layers.flatten import Flatten
 from modular_nn.layers.global_avg_pool2d import GlobalAvgPool2D
 from modular_nn.layers.layer_norm import LayerNorm
 from modular_nn.layers.max_pool2d import MaxPool2D
+from modular_nn.layers.maximum import Maximum
+from modular_nn.layers.minimum import Minimum
+from modular_nn.layers.multiply import Multiply
 from modular_nn.layers.reshape import Reshape
+from modular_nn.layers.subtract import Subtract
 from modular_nn.losses.binary_crossentropy import BinaryCrossentropy
 from modular_nn.losses.categorical_crossentropy import CategoricalCrossentropy
 from modular_nn.losses.huber import Huber
@@ -65,6 +72,13 @@ LAYERS = [
     Flatten,
     Reshape,
     Embedding,
+    Add,
+    Subtract,
+    Multiply,
+    Average,
+    Maximum,
+    Minimum,
+    Concatenate,
 ]
 ACTIVATIONS = [Linear, Sigmoid, ReLU, Tanh, Softmax, LeakyReLU, ELU, GELU, SiLU, Softplus]
 LOSSES = [

@@ -12,8 +12,11 @@ from typing import Any
 #: Class name -> the module (in this package) defining it.
 _MODULES = {
     "ActivationLayer": "activation",
+    "Add": "add",
+    "Average": "average",
     "AvgPool2D": "avg_pool2d",
     "BatchNorm": "batch_norm",
+    "Concatenate": "concatenate",
     "Conv2D": "conv2d",
     "Dense": "dense",
     "Dropout": "dropout",
@@ -22,7 +25,11 @@ _MODULES = {
     "GlobalAvgPool2D": "global_avg_pool2d",
     "LayerNorm": "layer_norm",
     "MaxPool2D": "max_pool2d",
+    "Maximum": "maximum",
+    "Minimum": "minimum",
+    "Multiply": "multiply",
     "Reshape": "reshape",
+    "Subtract": "subtract",
 }
 
 __all__ = sorted(_MODULES)

@@ -13,17 +13,21 @@ import pytest
 import modular_nn as mnn
 from modular_nn.checkpoint.writer import write_array
 from modular_nn.registry import get_registry
+from modular_nn.testing.checks.layers import NO_GRAPH_MODELS, graph_models_problem
 from modular_nn.testing.examples import example_for
 
 
-def _layer_example_model(type_name: str) -> tuple[mnn.Model, np.ndarray]:
+def _layer_example_model(type_name: str) -> tuple[mnn.Model, Any]:
     info = get_registry().get("layers", type_name)
     example = example_for(info)
     assert example is not None and example.input_shape is not None, (
         f"layer {type_name!r} has no example in modular_nn.testing.examples; add one so that "
         "its checkpoint round trip is tested"
     )
-    spec = {
+    several = isinstance(example.input_shape, list)  # one shape per input: a graph spec
+    shapes = example.input_shape if several else [example.input_shape]
+    names = [f"input_{i + 1}" for i in range(len(shapes))]
+    spec: dict[str, Any] = {
         "input_shape": list(example.input_shape),
         "dtype": "float64",
         "seed": 11,
@@ -31,15 +35,23 @@ def _layer_example_model(type_name: str) -> tuple[mnn.Model, np.ndarray]:
         "loss": "mse",
         "optimizer": {"type": "adam", "learning_rate": 0.05},
     }
+    if several:
+        problem = graph_models_problem()
+        if problem:
+            pytest.skip(f"{type_name} takes several inputs: {NO_GRAPH_MODELS} ({problem})")
+        del spec["input_shape"]
+        spec["inputs"] = {name: list(shape) for name, shape in zip(names, shapes)}
+        spec["layers"][0]["inputs"] = names
     model = mnn.build_model(spec)
     rng = np.random.default_rng(5)
     low, high = example.input_range or (-1.0, 1.0)
-    shape = (6, *example.input_shape)
-    if model.layers[0].accepts_integer_input:
-        x = rng.integers(int(low), int(high), size=shape)
-    else:
-        x = rng.uniform(low, high, size=shape)
-    return model, x
+    xs = []
+    for shape in shapes:
+        if model.layers[0].accepts_integer_input:
+            xs.append(rng.integers(int(low), int(high), size=(6, *shape)))
+        else:
+            xs.append(rng.uniform(low, high, size=(6, *shape)))
+    return model, dict(zip(names, xs)) if several else xs[0]
 
 
 @pytest.mark.parametrize("type_name", mnn.available("layers"))
@@ -47,7 +59,7 @@ def test_round_trip_for_every_layer_type(
     type_name: str, tmp_path: Path, assert_same_state: Callable[[mnn.Model, mnn.Model], None]
 ) -> None:
     model, x = _layer_example_model(type_name)
-    y = np.random.default_rng(6).standard_normal((x.shape[0], *model.output_shape))
+    y = np.random.default_rng(6).standard_normal((6, *model.output_shape))
     if model.params:
         model.fit(x, y, epochs=2, batch_size=4, verbose=0)  # moves weights, stats and slots
     path = tmp_path / f"{type_name}.h5"
