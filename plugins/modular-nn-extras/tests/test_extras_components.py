@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from modular_nn_extras import GLU, BinaryFocal, Highway, Lion, LogCosh, Swish
+import pytest
+from modular_nn_extras import GLU, BinaryFocal, GatedSum, Highway, Lion, LogCosh, Swish
 
+from modular_nn.errors import ShapeError
 from modular_nn.losses.binary_crossentropy import BinaryCrossentropy
+from modular_nn.testing import assert_gradients_close, check_layer_gradients
 
 
 def sigmoid(z):
@@ -44,6 +47,50 @@ def test_glu_formula():
     x = np.random.default_rng(1).standard_normal((4, 3))
     expected = (x @ p["kernel"] + p["bias"]) * sigmoid(x @ p["gate_kernel"] + p["gate_bias"])
     np.testing.assert_allclose(layer.forward(x), expected)
+
+
+def test_gated_sum_formula_and_its_two_inputs():
+    layer = GatedSum()
+    assert GatedSum.takes_several_inputs() and GatedSum.input_count == (2, 2)
+    assert layer.build([(3,), (3,)], np.random.default_rng(0), np.float64) == (3,)
+    p = layer.params
+    assert p["kernel"].shape == (3, 3) and p["bias"].shape == (3,)
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    g = sigmoid(a @ p["kernel"] + p["bias"])
+    np.testing.assert_allclose(layer.forward([a, b]), g * a + (1 - g) * b)
+    grad_a, grad_b = layer.backward(np.ones((4, 3)))
+    assert grad_a.shape == grad_b.shape == (4, 3)
+    np.testing.assert_allclose(grad_b, 1 - g)  # b only feeds the output, through 1 - g
+
+
+def test_gated_sum_with_a_saturated_gate_picks_one_input():
+    layer = GatedSum()
+    layer.build([(2,), (2,)], np.random.default_rng(0), np.float32)
+    layer.params["kernel"][...] = 0
+    a = np.array([[1.0, 2.0]], dtype=np.float32)
+    b = np.array([[5.0, 6.0]], dtype=np.float32)
+    layer.params["bias"][...] = 40.0
+    out = layer.forward([a, b])
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, a)
+    layer.params["bias"][...] = -40.0
+    np.testing.assert_allclose(layer.forward([a, b]), b)
+
+
+@pytest.mark.parametrize("shape", [(4,), (2, 3)])
+@pytest.mark.parametrize("training", [True, False])
+def test_gated_sum_gradients_of_both_inputs_and_both_parameters(shape, training):
+    results = check_layer_gradients(GatedSum(), [shape, shape], training=training)
+    assert set(results) == {"input[0]", "input[1]", "kernel", "bias"}
+    assert_gradients_close(results)
+
+
+def test_gated_sum_refuses_inputs_of_different_shapes():
+    with pytest.raises(
+        ShapeError, match=r"two inputs of the same shape, received \(3,\) and \(4,\)"
+    ):
+        GatedSum().compute_output_shape([(3,), (4,)])
 
 
 def test_lion_moves_each_coordinate_by_the_learning_rate():

@@ -8,13 +8,13 @@ from importlib import metadata
 
 import h5py
 import numpy as np
-from modular_nn_extras import GLU, BinaryFocal, Highway, Lion, LogCosh, Swish
+from modular_nn_extras import GLU, BinaryFocal, GatedSum, Highway, Lion, LogCosh, Swish
 
 import modular_nn as mnn
 from modular_nn.registry import Provider
 
 EXPECTED = {
-    "layers": {"extras.highway": Highway, "extras.glu": GLU},
+    "layers": {"extras.highway": Highway, "extras.glu": GLU, "extras.gated_sum": GatedSum},
     "activations": {"extras.swish": Swish},
     "losses": {"extras.log_cosh": LogCosh, "extras.focal": BinaryFocal},
     "optimizers": {"extras.lion": Lion},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import modular_nn as mnn
 from modular_nn.hookspecs import Register
 from modular_nn_extras.focal import BinaryFocal
+from modular_nn_extras.gated_sum import GatedSum
 from modular_nn_extras.glu import GLU
 from modular_nn_extras.highway import Highway
 from modular_nn_extras.lion import Lion
@@ -21,6 +22,7 @@ from modular_nn_extras.swish import Swish
 def register_layers(register: Register) -> None:
     register(Highway)
     register(GLU)
+    register(GatedSum)
 
 
 @mnn.hookimpl
