@@ -21,10 +21,12 @@ _FIELDS = ("kind", "name", "plugin", "distribution", "version")
 def components_used(spec: Any) -> list[Record]:
     """One record per (kind, name) the normalized ``spec`` uses, nested references included."""
     seen: dict[tuple[str, str], Record] = {}
-    for entry in spec.layers:
+    from modular_nn.spec.model_spec import component_layer_entries, loss_entries
+
+    for entry in component_layer_entries(spec):
         _collect("layers", entry.model_dump(mode="json"), seen)
-    if spec.loss is not None:
-        _collect("losses", spec.loss.model_dump(mode="json"), seen)
+    for entry in loss_entries(spec):
+        _collect("losses", entry.model_dump(mode="json"), seen)
     if spec.optimizer is not None:
         _collect("optimizers", spec.optimizer.model_dump(mode="json"), seen)
     return list(seen.values())

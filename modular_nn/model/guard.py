@@ -246,37 +246,52 @@ def _names(names: list[str], most: int = 3) -> str:
     return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
-def diagnose(model: Model, x: np.ndarray, y: np.ndarray) -> list[str]:
-    """Run one training step again, layer by layer and without its update: name the first
+def diagnose(model: Model, xs: Any, ys: Any) -> list[str]:
+    """Run one training step again, node by node and without its update: name the first
     layer whose output is non-finite and the first parameter whose gradient is, going back
     from the loss. Buffers and the generator are put back, so nothing changes but ``grads``.
     """
+    xs = xs if isinstance(xs, list) else [xs]
+    ys = ys if isinstance(ys, list) else [ys]
     buffers = {name: value.copy() for name, value in model.buffers.items()}
     rng_state = model.rng.bit_generator.state
     found: list[str] = []
+    engine = model.engine
+    fused = {id(head.fused) for head in model.heads.heads if head.fused is not None}
     try:
         with np.errstate(all="ignore"):
-            out = x
-            for layer in model.layers:
-                out = layer.forward(out, True)
-                fused = layer.output_activation if layer is model.layers[-1] else None
-                logits = fused.logits if fused is not None and fused is model._fused else None
+            values: list[Any] = [None] * engine.slots
+            values[: len(xs)] = xs
+            for step in engine.steps:
+                given = [values[s] for s in step.inputs]
+                out = step.layer.forward(given if step.several else given[0], True)
+                values[step.output] = out
+                activation = step.layer.output_activation
+                logits = activation.logits if id(activation) in fused else None  # type: ignore[union-attr]
                 if not found and not all_finite(out):
-                    found.append(f"first non-finite output: layer {layer.name!r}")
+                    found.append(f"first non-finite output: layer {step.name!r}")
                 elif not found and logits is not None and not all_finite(logits):
-                    found.append(f"first non-finite output: layer {layer.name!r} (its logits)")
-            loss, grad = model._loss_and_grad(out, y)
+                    found.append(f"first non-finite output: layer {step.name!r} (its logits)")
+            outs = [values[s] for s in engine.output_slots]
+            loss, grads, _ = model.heads.loss_and_grads(outs, ys)
             loss_finite = math.isfinite(loss)
             if not found and not loss_finite:
                 found.append(f"every layer's output is finite but the loss is {loss}")
-            for layer in reversed(model.layers[model._first_trainable :]):
-                grad = layer.backward(grad)
-                bad = next((k for k, g in layer.grads.items() if not all_finite(g)), None)
+            bad_grad: list[str] = []
+
+            def check(step: Any, grad_in: Any) -> None:
+                if bad_grad:
+                    return
+                bad = next((k for k, g in step.layer.grads.items() if not all_finite(g)), None)
                 if bad is not None:
-                    found.append(
-                        f"first non-finite gradient going back from the loss: {layer.name}/{bad}"
+                    owner = engine.plan.nodes[engine.steps.index(step)].owner
+                    bad_grad.append(
+                        f"first non-finite gradient going back from the loss: {owner}/{bad}"
                     )
-                    break
+
+            engine.backward(grads, check=check)
+            if bad_grad:
+                found.append(bad_grad[0])
             else:
                 found.append(
                     "every gradient is finite"

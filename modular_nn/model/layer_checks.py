@@ -34,14 +34,30 @@ def check_backward_output(
 ) -> None:
     """``grad_in`` must match the layer's input shape; ``grads`` (the model's view of
     this layer's gradient arrays, by parameter name) must still be the arrays it holds."""
-    expected = (batch, *(layer.input_shape or ()))
-    if grad_in is None:
+    if layer.takes_several_inputs() and grad_in is not None:
+        shapes = list(layer.input_shape or [])  # type: ignore[arg-type]
+        if not isinstance(grad_in, (list, tuple)) or len(grad_in) != len(shapes):
+            raise ShapeError(
+                f"{_label(layer)}: backward returned {type(grad_in).__name__}, expected a list "
+                f"of {len(shapes)} gradients, one per input"
+            )
+        for index, (part, shape) in enumerate(zip(grad_in, shapes)):
+            if tuple(np.shape(part)) != (batch, *shape):
+                raise ShapeError(
+                    f"{_label(layer)}: backward returned a gradient of shape "
+                    f"{tuple(np.shape(part))} for input {index}, expected {(batch, *shape)}"
+                )
+        grad_in = None  # checked; the parameter gradients are checked below
+        expected: tuple[int, ...] = ()
+    else:
+        expected = (batch, *(layer.input_shape or ()))  # type: ignore[arg-type]
+    if grad_in is None and not layer.takes_several_inputs():
         if layer.needs_input_grad:
             raise ShapeError(
                 f"{_label(layer)}: backward returned None, expected the input gradient of "
                 f"shape {expected}"
             )
-    elif tuple(np.shape(grad_in)) != expected:
+    elif grad_in is not None and tuple(np.shape(grad_in)) != expected:
         raise ShapeError(
             f"{_label(layer)}: backward returned a gradient of shape "
             f"{tuple(np.shape(grad_in))}, expected the shape of its input {expected}"

@@ -34,12 +34,25 @@ def format_path(loc: Sequence[Any]) -> str:
     return text
 
 
+#: union tags of the spec's own unions (``spec.model_spec``): never a part of a path
+INTERNAL_TAGS = frozenset({"one loss", "loss per output", "shares entry"})
+
+
 def clean_loc(loc: Sequence[Any], data: Any) -> tuple[Any, ...]:
     """Drop pydantic's internal loc parts (union tags, member names) by walking ``data``."""
     kept: list[Any] = []
     current = data
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
+        if part in INTERNAL_TAGS:
+            continue
+        if (
+            isinstance(current, dict)
+            and not last
+            and isinstance(part, str)
+            and part == current.get("type")
+        ):
+            continue  # the tag of an entry whose type is also one of its keys ("block")
         if isinstance(current, dict) and isinstance(part, str) and part in current:
             kept.append(part)
             current = current[part]

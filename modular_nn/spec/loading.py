@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from modular_nn.errors import SpecError, SpecIssue
 from modular_nn.registry import get_registry
+from modular_nn.spec.graph import resolve_graph
 from modular_nn.spec.issues import issues_from_validation_error
 from modular_nn.spec.model_spec import ModelSpec, TrainingSpec, layer_name_problem, spec_model
 from modular_nn.spec.shapes import check_shapes
@@ -77,7 +78,7 @@ def load_spec(source: SpecSource) -> ModelSpec:
         )
     registry = get_registry()
     model = spec_model(registry)
-    issues = _name_issues(data)
+    issues = _input_issues(data) + _name_issues(data)
     try:
         spec = model.model_validate(data)
     except ValidationError as exc:
@@ -88,10 +89,35 @@ def load_spec(source: SpecSource) -> ModelSpec:
     if issues:
         raise SpecError(issues, source=label)
     _assign_layer_names(spec)
-    shape_issues = check_shapes(spec)
+    plan, graph_issues = resolve_graph(spec)
+    if plan is None:
+        raise SpecError(graph_issues, source=label)
+    shape_issues = check_shapes(spec, plan)
     if shape_issues:
         raise SpecError(shape_issues, source=label)
     return spec
+
+
+def _input_issues(data: dict[str, Any]) -> list[SpecIssue]:
+    """Exactly one of ``input_shape`` and ``inputs``."""
+    given = [key for key in ("input_shape", "inputs") if data.get(key) is not None]
+    if not given:
+        return [
+            SpecIssue(
+                "input_shape",
+                "required field is missing",
+                "add 'input_shape' (one input), or 'inputs' (named inputs and their shapes)",
+            )
+        ]
+    if len(given) == 2:
+        return [
+            SpecIssue(
+                "inputs",
+                "give either 'input_shape' or 'inputs', not both",
+                "'input_shape' is one input named 'input'; 'inputs' names several",
+            )
+        ]
+    return []
 
 
 def _name_issues(data: dict[str, Any]) -> list[SpecIssue]:
@@ -139,10 +165,20 @@ def auto_layer_names(types: list[str], names: list[str | None]) -> list[str]:
     return result
 
 
+def _auto_name_type(entry: Any) -> str:
+    """What an unnamed entry is counted as: its type, or for a ``shares`` entry the
+    layer it shares (``enc_1``, ``enc_2``...)."""
+    shared = getattr(entry, "shares", None)
+    return shared if shared is not None else entry.type
+
+
 def _assign_layer_names(spec: ModelSpec) -> None:
-    names = auto_layer_names([e.type for e in spec.layers], [e.name for e in spec.layers])
-    for entry, name in zip(spec.layers, names):
-        entry.name = name
+    """Name every unnamed entry, at the top level and in each block's definition."""
+    scopes = [spec.layers] + [block.layers for block in (spec.blocks or {}).values()]
+    for entries in scopes:
+        names = auto_layer_names([_auto_name_type(e) for e in entries], [e.name for e in entries])
+        for entry, name in zip(entries, names):
+            entry.name = name
 
 
 def _allowed_keys(data: Any, path: tuple[Any, ...]) -> list[str]:

@@ -12,7 +12,19 @@ import re
 import weakref
 from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    Tag,
+    create_model,
+    field_validator,
+    model_serializer,
+)
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.refs import REF_KIND_LABEL
@@ -34,10 +46,11 @@ class TrainingSpec(BaseModel):
     validation_split: float = Field(
         0.0, ge=0, lt=1, description="fraction of the training data held out for validation"
     )
-    metrics: Optional[list[str]] = Field(  # noqa: UP045 - pydantic schema reads better
+    metrics: Optional[Union[list[str], dict[str, list[str]]]] = Field(  # noqa: UP007, UP045
         None,
         description="metrics to report (accuracy, binary_accuracy, categorical_accuracy, "
-        "precision, recall, f1, mae, mse); by default accuracy for classification losses",
+        "precision, recall, f1, mae, mse); by default accuracy for classification losses. "
+        "With several outputs, an object of lists keyed by output name",
     )
     early_stopping: Optional[EarlyStoppingConfig] = Field(  # noqa: UP045
         None,
@@ -47,37 +60,74 @@ class TrainingSpec(BaseModel):
 
     @field_validator("metrics")
     @classmethod
-    def _known_metrics(cls, value: list[str] | None) -> list[str] | None:
+    def _known_metrics(
+        cls, value: list[str] | dict[str, list[str]] | None
+    ) -> list[str] | dict[str, list[str]] | None:
         if value is None:
             return value
         from modular_nn.metrics import check_metric_names
 
-        check_metric_names(value)
+        for names in value.values() if isinstance(value, dict) else [value]:
+            check_metric_names(names)
         return value
 
 
 class ModelSpec(BaseModel):
     """A model as data. ``load_spec`` returns an instance of a registry-composed subclass."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        allow_inf_nan=False,
+        json_schema_extra={"oneOf": [{"required": ["input_shape"]}, {"required": ["inputs"]}]},
+    )
 
     schema_ref: Optional[str] = Field(  # noqa: UP045
         None, alias="$schema", exclude=True, description="ignored: lets editors find the schema"
     )
     format_version: Literal[1] = Field(FORMAT_VERSION, description="spec format version")
     name: str = Field("model", min_length=1, max_length=256)
-    input_shape: list[Annotated[int, Field(gt=0)]] = Field(
-        ..., min_length=1, description="shape of one sample, without the batch axis"
+    input_shape: Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)] | None = Field(  # noqa: E501, UP045
+        None,
+        description="shape of one sample, without the batch axis (one input named 'input'); "
+        "give this or 'inputs'",
+    )
+    inputs: Optional[  # noqa: UP045
+        Annotated[
+            dict[str, Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1)]],
+            Field(min_length=1),
+        ]
+    ] = Field(
+        None,
+        description="named model inputs: input name -> shape of one sample; "
+        "give this or 'input_shape'",
     )
     dtype: Literal["float32", "float64"] = "float32"
     seed: int = Field(0, ge=0, le=2**63 - 1, description="seed of the model's random generator")
+    blocks: Optional[dict[str, Any]] = Field(  # noqa: UP045
+        None, description="reusable sub-graphs: block name -> {layers: [...]}"
+    )
     layers: list[Any] = Field(..., min_length=1)
+    outputs: Optional[Annotated[list[str], Field(min_length=1)]] = Field(  # noqa: UP045
+        None, description="names of the layers whose outputs the model returns; "
+        "default: the last layer"
+    )  # fmt: skip
     loss: Optional[Any] = None  # noqa: UP045
+    loss_weights: Optional[dict[str, Annotated[float, Field(ge=0)]]] = Field(  # noqa: UP045
+        None, description="with several outputs: output name -> weight of its loss (default 1)"
+    )
     optimizer: Optional[Any] = None  # noqa: UP045
     training: TrainingSpec = Field(default_factory=TrainingSpec)
     data: Optional[str] = Field(  # noqa: UP045
         None, description='a data source for the CLI, such as "builtin:digits"'
     )
+
+    @model_serializer(mode="wrap")
+    def _without_unused_graph_keys(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        """Graph keys a spec does not use are left out, so a chain dumps as it always did."""
+        return _drop_none(handler(self), GRAPH_KEYS)
 
     def __eq__(self, other: object) -> bool:
         """Specs are equal when their ``model_dump()`` are (``$schema`` is not part of it)."""
@@ -92,6 +142,18 @@ class ModelSpec(BaseModel):
         return self.model_dump_json(indent=indent, exclude_none=False)
 
 
+#: top-level keys that only graph specs use (left out of dumps when unset)
+GRAPH_KEYS = ("input_shape", "inputs", "blocks", "outputs", "loss_weights")
+
+
+def _drop_none(dumped: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(dumped, dict):
+        for key in keys:
+            if key in dumped and dumped[key] is None:
+                del dumped[key]
+    return dumped
+
+
 def _expand_name(value: Any) -> Any:
     """A bare string ``"adam"`` means ``{"type": "adam"}``."""
     return {"type": value} if isinstance(value, str) else value
@@ -103,16 +165,86 @@ class _EntryHead(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+def _as_name_list(value: Any) -> Any:
+    """``"inputs": "left"`` means ``["left"]``."""
+    return [value] if isinstance(value, str) else value
+
+
+#: an entry's ``inputs``: names of earlier layers or model inputs
+InputNames = Annotated[
+    Optional[Annotated[list[str], Field(min_length=1)]],  # noqa: UP045
+    BeforeValidator(_as_name_list),
+    Field(
+        None,
+        description="names of earlier layers or model inputs this layer takes; "
+        "default: the previous entry's output",
+    ),
+]
+
+
+class _LayerEntryHead(_EntryHead):
+    """A layer entry's graph keys; ``inputs`` is left out of dumps when unset."""
+
+    @model_serializer(mode="wrap")
+    def _without_default_inputs(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        return _drop_none(handler(self), ("inputs",))
+
+
+class SharesEntry(_LayerEntryHead):
+    """``{"name": ..., "shares": "enc", "inputs": [...]}``: apply layer (or block) ``enc``
+    again, with the same weights."""
+
+    name: Optional[str] = Field(None, description="unique name of this use")  # noqa: UP045
+    shares: str = Field(..., min_length=1, description="the layer or block applied again")
+    type: Optional[str] = Field(  # noqa: UP045
+        None, description="optional: must be the type of the shared layer"
+    )
+    inputs: InputNames
+
+
+class BlockEntry(_LayerEntryHead):
+    """``{"type": "block", "block": "residual", "repeat": 2}``: a block placed ``repeat`` times
+    in a row, each copy with its own weights."""
+
+    type: Literal["block"] = Field(..., description="layer type")
+    name: Optional[str] = Field(None, description="unique layer name; default block_<n>")  # noqa: UP045
+    inputs: InputNames
+    block: str = Field(..., min_length=1, description="the name of a block in 'blocks'")
+    repeat: int = Field(1, ge=1, le=10_000, description="copies placed one after another")
+
+
+#: union tag of entries that share a layer (not a key any entry can have)
+SHARES_TAG = "shares entry"
+
+
+def _entry_tag(value: Any) -> str | None:
+    """Which union member validates a layer entry: ``shares`` entries by their key, the
+    others by their ``type``."""
+    if isinstance(value, dict):
+        if "shares" in value:
+            return SHARES_TAG
+        tag = value.get("type")
+        return tag if isinstance(tag, str) else None
+    if isinstance(value, BaseModel):
+        return SHARES_TAG if isinstance(value, SharesEntry) else getattr(value, "type", None)
+    return None
+
+
 def _entry_model(kind: str, name: str, config: type[ComponentConfig]) -> type[BaseModel]:
     head_fields: dict[str, Any] = {
         "type": (Literal[name], Field(..., description=f"{kind[:-1]} type"))
     }
+    base: type[_EntryHead] = _EntryHead
     if kind == "layers":
         head_fields["name"] = (
             Optional[str],  # noqa: UP045
             Field(None, description="unique layer name; default <type>_<n>"),
         )
-    head = create_model(f"{config.__name__}Head_{kind}", __base__=_EntryHead, **head_fields)
+        head_fields["inputs"] = (InputNames, None)
+        base = _LayerEntryHead
+    head = create_model(f"{config.__name__}Head_{kind}", __base__=base, **head_fields)
     title = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]", name)) or "Component"
     label = REF_KIND_LABEL[kind].capitalize()
     return create_model(f"{title}{label}Spec", __base__=(config, head))
@@ -126,6 +258,37 @@ def _union(registry: Registry, kind: str) -> Any:
     if not models:
         return dict[str, Any]
     return Annotated[Union[tuple(models)], Field(discriminator="type")]  # noqa: UP007
+
+
+def _layer_union(registry: Registry) -> Any:
+    """Layer entries: registered types, ``block`` placements and ``shares`` entries."""
+    models = [
+        Annotated[_entry_model("layers", name, registry.get("layers", name).cls.Config), Tag(name)]
+        for name in registry.names("layers")
+        if name != "block"
+    ]
+    models += [Annotated[BlockEntry, Tag("block")], Annotated[SharesEntry, Tag(SHARES_TAG)]]
+    return Annotated[Union[tuple(models)], Discriminator(_entry_tag)]  # noqa: UP007
+
+
+def _per_output_tag(value: Any) -> str:
+    """A loss is one entry (a name, or an object with ``type``) or an object keyed by output."""
+    if isinstance(value, str) or isinstance(value, BaseModel):
+        return "one loss"
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return "one loss"
+    return "loss per output"
+
+
+def _loss_field(registry: Registry) -> Any:
+    one = _shorthand_union(registry, "losses")
+    return Annotated[
+        Union[  # noqa: UP007
+            Annotated[one, Tag("one loss")],
+            Annotated[dict[str, one], Tag("loss per output")],
+        ],
+        Discriminator(_per_output_tag),
+    ]
 
 
 def _shorthand_union(registry: Registry, kind: str) -> Any:
@@ -149,14 +312,27 @@ def spec_model(registry: Registry | None = None) -> type[ModelSpec]:
     cached = _cache.get(registry)
     if cached is not None and cached[0] == registry.generation:
         return cached[1]
-    layer_union = _union(registry, "layers")
+    layer_union = _layer_union(registry)
+    block = create_model(
+        "BlockSpec",
+        __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
+        layers=(list[layer_union], Field(..., min_length=1)),
+    )
     model = create_model(
         "ModelSpec",
         __base__=ModelSpec,
+        blocks=(
+            Optional[dict[str, block]],  # noqa: UP045
+            Field(None, description="reusable sub-graphs: block name -> {layers: [...]}"),
+        ),
         layers=(list[layer_union], Field(..., min_length=1)),
         loss=(
-            Optional[_shorthand_union(registry, "losses")],  # noqa: UP045
-            Field(None, description='loss: a name ("mse") or {"type": ..., options}'),
+            Optional[_loss_field(registry)],  # noqa: UP045
+            Field(
+                None,
+                description='loss: a name ("mse") or {"type": ..., options}; with several '
+                "outputs, also an object of those keyed by output name",
+            ),
         ),
         optimizer=(
             Optional[_shorthand_union(registry, "optimizers")],  # noqa: UP045
@@ -175,3 +351,35 @@ def layer_name_problem(name: object) -> str | None:
             f"received: {name!r}"
         )
     return None
+
+
+def uses_graph_keys(spec: ModelSpec) -> bool:
+    """True for a spec that is more than a chain on ``input_shape``: named inputs, outputs,
+    blocks, loss weights, or entries with ``inputs``, ``shares`` or blocks."""
+    if any(getattr(spec, key) is not None for key in GRAPH_KEYS if key != "input_shape"):
+        return True
+    if isinstance(spec.loss, dict):
+        return True
+    return any(
+        getattr(entry, "inputs", None) is not None or isinstance(entry, (SharesEntry, BlockEntry))
+        for entry in spec.layers
+    )
+
+
+def component_layer_entries(spec: ModelSpec) -> list[Any]:
+    """Every entry that creates a layer component, at the top level and in blocks (not
+    block placements, not ``shares`` entries)."""
+    scopes = [spec.layers] + [block.layers for block in (spec.blocks or {}).values()]
+    return [
+        entry
+        for entries in scopes
+        for entry in entries
+        if not isinstance(entry, (SharesEntry, BlockEntry))
+    ]
+
+
+def loss_entries(spec: ModelSpec) -> list[Any]:
+    """The spec's loss entries: none, one, or one per output."""
+    if spec.loss is None:
+        return []
+    return list(spec.loss.values()) if isinstance(spec.loss, dict) else [spec.loss]

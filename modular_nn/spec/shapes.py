@@ -1,4 +1,5 @@
-"""Shape inference at validation time: chain every layer's output shape, allocate nothing.
+"""Shape inference at validation time: every node's output shape through the graph, allocate
+nothing.
 
 Also refuses specs whose parameter count exceeds a limit (``MODULAR_NN_MAX_PARAMS``,
 default one billion) before any array exists, and checks that the loss fits the
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.errors import ModularNNError, ShapeError, SpecError, SpecIssue
+from modular_nn.graph.plan import GraphPlan, Node
 from modular_nn.registry import get_registry
 
 if TYPE_CHECKING:
@@ -30,17 +32,28 @@ def max_params() -> int:
         return DEFAULT_MAX_PARAMS
 
 
-def layer_from_entry(entry: Any, path: str = "layers") -> Layer:
-    """An unbuilt layer from a validated spec entry (at ``path``, for messages)."""
-    options = entry.model_dump(exclude={"type", "name"})
+def layer_from_entry(entry: Any, path: str = "layers", name: str | None = None) -> Layer:
+    """An unbuilt layer from a validated spec entry (at ``path``, for messages), called
+    ``name`` (default: the entry's name)."""
+    options = entry.model_dump(exclude={"type", "name", "inputs"})
     cls = get_registry().get("layers", entry.type).cls
+    name = entry.name if name is None else name
     try:
-        return cls(**options, name=entry.name)
+        return cls(**options, name=name)
     except ModularNNError:
         raise
     except Exception as exc:  # noqa: BLE001 - a (third-party) component's own bug
         problem = f"creating it raised {type(exc).__name__}: {exc}"
-        raise SpecError([component_bug(entry.type, entry.name, path, problem)]) from exc
+        raise SpecError([component_bug(entry.type, name, path, problem)]) from exc
+
+
+def plan_layers(plan: GraphPlan) -> dict[str, Layer]:
+    """One unbuilt layer per owning node of a plan made from a spec, by node name."""
+    return {
+        node.name: layer_from_entry(node.entry, node.path, node.name)
+        for node in plan.nodes
+        if not node.shares
+    }
 
 
 def component_bug(type_name: str, name: str | None, path: str, problem: str) -> SpecIssue:
@@ -75,50 +88,87 @@ def component_options(entry: Any) -> dict[str, Any]:
     return entry.model_dump(mode="json")
 
 
-def infer_shapes(
-    layers: list[Layer], input_shape: Shape, paths: list[str]
-) -> tuple[list[SpecIssue], Shape | None]:
-    """Chain output shapes; return the issues found and the final shape (None if broken)."""
+def _show(shape: Any) -> str:
+    return ", ".join(str(s) for s in shape) if isinstance(shape, list) else str(shape)
+
+
+def _node_output(
+    layer: Layer, node: Node, shape: Any, issues: list[SpecIssue]
+) -> tuple[Shape | None, int]:
+    """The output shape and parameter count of one node, or None after adding its issue."""
+    label = f"layer {node.name!r}"
+    try:
+        count = 0 if node.shares else layer.param_count(shape)
+        output = layer.compute_output_shape(shape)
+    except ShapeError as exc:
+        issues.append(SpecIssue(node.path, f"{label}: {exc}"))
+        return None, 0
+    except (ValueError, OverflowError, ModularNNError) as exc:
+        issues.append(
+            SpecIssue(node.path, f"{label} cannot take input shape {_show(shape)}: {exc}")
+        )
+        return None, 0
+    except Exception as exc:  # noqa: BLE001 - a (third-party) component's own bug
+        problem = (
+            f"its shape methods raised {type(exc).__name__}: {exc} (input shape {_show(shape)})"
+        )
+        issues.append(component_bug(layer.type_name, node.name, node.path, problem))
+        return None, 0
+    if _shape(output) is None or not isinstance(count, numbers.Integral) or count < 0:
+        problem = (
+            f"for input shape {_show(shape)}, compute_output_shape returned {output!r} and "
+            f"param_shapes {count!r} parameters; expected a tuple of non-negative integers "
+            "and a non-negative count"
+        )
+        issues.append(component_bug(layer.type_name, node.name, node.path, problem))
+        return None, 0
+    return _shape(output), int(count)
+
+
+def infer_graph_shapes(
+    plan: GraphPlan, layers: dict[str, Layer]
+) -> tuple[list[SpecIssue], dict[str, Shape] | None]:
+    """Every value's per-sample shape through the plan (nothing allocated); the issues found
+    and the shapes by value name (None when any node failed)."""
     issues: list[SpecIssue] = []
-    shape: Shape | None = tuple(input_shape)
+    shapes: dict[str, Shape | None] = dict(plan.inputs)
+    owner_input: dict[str, Any] = {}
     total = 0
     limit = max_params()
-    for layer, path in zip(layers, paths):
-        try:
-            count = layer.param_count(shape)
-            output = layer.compute_output_shape(shape)
-        except ShapeError as exc:
-            issues.append(SpecIssue(path, f"layer {layer.name!r}: {exc}"))
-            return issues, None
-        except (ValueError, OverflowError, ModularNNError) as exc:
-            issues.append(
-                SpecIssue(path, f"layer {layer.name!r} cannot take input shape {shape}: {exc}")
-            )
-            return issues, None
-        except Exception as exc:  # noqa: BLE001 - a (third-party) component's own bug
-            problem = f"its shape methods raised {type(exc).__name__}: {exc} (input shape {shape})"
-            issues.append(component_bug(layer.type_name, layer.name, path, problem))
-            return issues, None
-        if _shape(output) is None or not isinstance(count, numbers.Integral) or count < 0:
-            problem = (
-                f"for input shape {shape}, compute_output_shape returned {output!r} and "
-                f"param_shapes {count!r} parameters; expected a tuple of non-negative integers "
-                "and a non-negative count"
-            )
-            issues.append(component_bug(layer.type_name, layer.name, path, problem))
-            return issues, None
-        output = _shape(output)
+    for node in plan.nodes:
+        given = [shapes.get(value) for value in node.inputs]
+        if any(shape is None for shape in given):
+            shapes[node.name] = None  # an earlier node failed: say nothing more here
+            continue
+        layer = layers[node.owner]
+        shape: Any = list(given) if layer.takes_several_inputs() else given[0]
+        if node.shares:
+            first = owner_input.get(node.owner)
+            if first is not None and first != shape:
+                issues.append(
+                    SpecIssue(
+                        node.path,
+                        f"{node.name!r} shares layer {node.owner!r}, whose input shape is "
+                        f"{_show(first)}, but receives {_show(shape)}",
+                        "a shared layer is applied to inputs of the shape it was built for",
+                    )
+                )
+                shapes[node.name] = None
+                continue
+        else:
+            owner_input[node.name] = shape
+        output, count = _node_output(layer, node, shape, issues)
+        shapes[node.name] = output
         total += count
         if count > limit:
             issues.append(
                 SpecIssue(
-                    path,
-                    f"layer {layer.name!r} would have {count:,} parameters, more than the limit "
+                    node.path,
+                    f"layer {node.name!r} would have {count:,} parameters, more than the limit "
                     f"of {limit:,}",
                     "make the layer smaller, or raise MODULAR_NN_MAX_PARAMS",
                 )
             )
-        shape = output
     if total > limit and not issues:
         issues.append(
             SpecIssue(
@@ -127,34 +177,65 @@ def infer_shapes(
                 "make the model smaller, or raise MODULAR_NN_MAX_PARAMS",
             )
         )
-    return issues, shape
+    if issues or any(shapes.get(name) is None for name in plan.outputs):
+        return issues, None
+    return issues, shapes  # type: ignore[return-value]
 
 
 def spec_param_count(spec: ModelSpec) -> int:
     """The trainable scalars the layers of a valid spec create, counted without
     allocating any (``load_spec`` has checked the shapes)."""
-    shape: Shape = tuple(spec.input_shape)
+    from modular_nn.spec.graph import resolve_graph
+
+    plan, _ = resolve_graph(spec)
+    if plan is None:
+        return 0
+    layers = plan_layers(plan)
+    shapes: dict[str, Any] = dict(plan.inputs)
     total = 0
-    for i, entry in enumerate(spec.layers):
-        layer = layer_from_entry(entry, f"layers[{i}]")
-        total += layer.param_count(shape)
-        shape = layer.compute_output_shape(shape)
+    for node in plan.nodes:
+        layer = layers[node.owner]
+        given = [shapes[value] for value in node.inputs]
+        shape = given if layer.takes_several_inputs() else given[0]
+        if not node.shares:
+            total += layer.param_count(shape)
+        shapes[node.name] = layer.compute_output_shape(shape)
     return total
 
 
-def check_shapes(spec: ModelSpec) -> list[SpecIssue]:
-    """Shape and size problems of a structurally valid spec."""
+def output_losses(spec: Any, outputs: list[str]) -> dict[str, Any]:
+    """The loss entry of each output (one loss applies to every output), by output name."""
+    if spec.loss is None:
+        return {}
+    if isinstance(spec.loss, dict):
+        return {name: spec.loss[name] for name in outputs if name in spec.loss}
+    return {name: spec.loss for name in outputs}
+
+
+def check_shapes(spec: ModelSpec, plan: GraphPlan) -> list[SpecIssue]:
+    """Shape and size problems of a structurally valid spec, and losses that do not fit."""
     try:
-        layers = [layer_from_entry(entry, f"layers[{i}]") for i, entry in enumerate(spec.layers)]
+        layers = plan_layers(plan)
     except SpecError as exc:
         return exc.issues
-    paths = [f"layers[{i}]" for i in range(len(layers))]
-    issues, output = infer_shapes(layers, tuple(spec.input_shape), paths)
-    if output is not None and spec.loss is not None:
-        options = component_options(spec.loss)
-        loss = get_registry().create("losses", options)
+    issues, shapes = infer_graph_shapes(plan, layers)
+    if shapes is None:
+        return issues
+    names = output_names(spec)
+    for name, value in zip(names, plan.outputs):
+        entry = output_losses(spec, names).get(name)
+        if entry is None:
+            continue
+        loss = get_registry().create("losses", component_options(entry))
         try:
-            loss.check_output_shape(output)
+            loss.check_output_shape(shapes[value])
         except ShapeError as exc:
-            issues.append(SpecIssue("loss", str(exc)))
+            where = f"loss.{name}" if isinstance(spec.loss, dict) else "loss"
+            prefix = f"output {name!r}: " if len(names) > 1 else ""
+            issues.append(SpecIssue(where, prefix + str(exc)))
     return issues
+
+
+def output_names(spec: Any) -> list[str]:
+    """The user-facing names of a named spec's outputs, in order."""
+    return list(spec.outputs) if spec.outputs else [spec.layers[-1].name]

@@ -96,10 +96,10 @@ class LossChecks(ComponentChecks):
         x, y = self.model_data(model, rng)
         results = check_model_gradients(model, x, y, seed=self.seed)
         gradients = self.judge_gradients(results.values())
-        x, y = model._prepare_xy(x, y)
-        out = model.forward(x, False)
-        fused = model._loss_and_grad(out, y)[0]
-        plain = self.make().forward(out, y)
+        xs, ys = model._prepare_xy(x, y)  # one array per input and per output
+        out = model.forward(xs[0], False)
+        fused = model._loss_and_grad(out, ys[0])[0]
+        plain = self.make().forward(out, ys[0])
         if not math.isclose(fused, plain, rel_tol=self.tolerance, abs_tol=1e-12):
             fail_if([f"fused loss {fused!r} differs from the unfused {plain!r}"])
         return f"through {fuses_with}: {gradients}; same loss value"

@@ -1,0 +1,121 @@
+"""A model's outputs as the loss sees them: one loss, weight and set of metrics per output.
+
+With one output everything reads as it always has (``loss``, ``accuracy``). With
+several, the total loss is the weighted sum of the outputs' losses, and the logs
+hold each output's loss and metrics under its name, as Keras names them
+(``digit_loss``, ``digit_accuracy``, ``val_even_accuracy``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from modular_nn.components.activation import Activation
+from modular_nn.components.layer import Layer
+from modular_nn.components.loss import Loss
+from modular_nn.metrics import Metric, make_metrics
+
+
+@dataclass
+class Head:
+    """One output: its name, the loss on it, its weight and the activation fused with it."""
+
+    name: str
+    loss: Loss
+    weight: float = 1.0
+    #: the output layer's activation computed together with the loss (softmax + CE), or None
+    fused: Activation | None = None
+    metrics: list[Metric] = field(default_factory=list)
+
+    def loss_and_grad(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        """This output's loss and dL/d(output) (dL/d(logits) when fused)."""
+        if self.fused is not None:
+            value = self.loss.forward_logits(self.fused.logits, out, y)
+            return value, self.loss.backward_logits()
+        value = self.loss.forward(out, y)
+        return value, self.loss.backward()
+
+    def evaluation_loss(self, out: np.ndarray, y: np.ndarray) -> float:
+        if self.fused is not None:
+            return self.loss.forward_logits(self.fused.logits, out, y)
+        return self.loss.forward(out, y)
+
+
+def fuse(heads: list[Head], output_layers: list[Layer | None]) -> None:
+    """Fuse each output layer's activation with its loss where the loss can (softmax with
+    cross-entropy); ``None`` marks an output whose layer cannot fuse (it is shared, or its
+    value also feeds another layer)."""
+    for layer in output_layers:
+        activation = layer.output_activation if layer is not None else None
+        if activation is not None:
+            activation.fused = False
+    for head, layer in zip(heads, output_layers):
+        head.fused = None
+        activation = layer.output_activation if layer is not None else None
+        if activation is not None and head.loss.can_fuse(activation):
+            activation.fused = True
+            head.fused = activation
+
+
+class Heads:
+    """The outputs' losses, computed together."""
+
+    def __init__(self, heads: list[Head]) -> None:
+        self.heads = heads
+        self.single = len(heads) == 1
+
+    def loss_and_grads(
+        self, outs: list[np.ndarray], ys: list[np.ndarray]
+    ) -> tuple[float, list[np.ndarray], list[float]]:
+        """The total loss, each output's gradient (weighted), and each output's loss."""
+        if self.single:
+            value, grad = self.heads[0].loss_and_grad(outs[0], ys[0])
+            return value, [grad], [value]
+        total = 0.0
+        grads = []
+        parts = []
+        for head, out, y in zip(self.heads, outs, ys):
+            value, grad = head.loss_and_grad(out, y)
+            parts.append(value)
+            total += head.weight * value
+            grads.append(grad if head.weight == 1.0 else grad * grad.dtype.type(head.weight))
+        return total, grads, parts
+
+    def evaluation_losses(
+        self, outs: list[np.ndarray], ys: list[np.ndarray]
+    ) -> tuple[float, list[float]]:
+        parts = [head.evaluation_loss(out, y) for head, out, y in zip(self.heads, outs, ys)]
+        if self.single:
+            return parts[0], parts
+        return sum(h.weight * p for h, p in zip(self.heads, parts)), parts
+
+    def new_metrics(self, names: list[str] | dict[str, list[str]] | None) -> list[list[Metric]]:
+        """Fresh metrics per output from the spec's ``training.metrics``."""
+        result = []
+        for head in self.heads:
+            chosen = names.get(head.name) if isinstance(names, dict) else names
+            if isinstance(names, dict) and chosen is None:
+                chosen = []  # only the outputs it names get metrics
+            logits = bool(getattr(head.loss.config, "from_logits", False))
+            result.append(make_metrics(chosen, head.loss.task, logits))
+        return result
+
+    def log_names(self) -> list[str]:
+        """The per-output loss names in the logs (none with one output)."""
+        return [] if self.single else [f"{head.name}_loss" for head in self.heads]
+
+    def logs(
+        self, total: float, parts: list[float], metrics: list[list[Metric]]
+    ) -> dict[str, float]:
+        """One epoch's (or evaluation's) values by log name."""
+        logs = {"loss": total}
+        if self.single:
+            logs.update({m.name: m.result() for m in metrics[0]})
+            return logs
+        for head, part in zip(self.heads, parts):
+            logs[f"{head.name}_loss"] = part
+        for head, group in zip(self.heads, metrics):
+            logs.update({f"{head.name}_{m.name}": m.result() for m in group})
+        return logs

@@ -1,0 +1,365 @@
+"""The training loop: ``fit``, ``train_on_batch``, ``evaluate`` and ``predict`` of ``Model``.
+
+A mixin of ``Model`` (``modular_nn.model.model``), which provides the graph
+(``forward``/``backward``), the output heads (losses, metrics) and the data
+preparation it relies on. Every batch is a pair of lists, one array per
+input and per output.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from modular_nn.data.sources import BatchSource, held_out_rows
+from modular_nn.errors import DataError, TrainingError
+from modular_nn.metrics import Metric
+from modular_nn.model.callbacks import Callback, CallbackList, EarlyStopping, ProgressLogger
+from modular_nn.model.guard import ADVICE, NonFiniteLoss, TrainingGuard, diagnose
+from modular_nn.model.history import History
+from modular_nn.model.inputs import require_finite
+from modular_nn.model.layer_checks import check_backward_output, check_forward_output
+from modular_nn.model.structure import Arrays, Batch, BatchesFn, array_batches, rows
+
+if TYPE_CHECKING:
+    from modular_nn.model.model import Model
+
+
+def positive_int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise TrainingError(f"expected a positive integer for {what}, received: {value!r}")
+    return int(value)
+
+
+class Training:
+    """``fit``, ``train_on_batch``, ``evaluate`` and ``predict``, for ``Model``."""
+
+    # ----- one step --------------------------------------------------------------------
+    def train_on_batch(self: Model, x: Any, y: Any) -> float:
+        """One optimization step on one batch; returns the batch loss."""
+        self._require("loss", "optimizer")
+        xs, ys = self._prepare_xy(x, y)
+        try:
+            return self._train_step(xs, ys, [], epoch=self.epochs_done, step=0)
+        except NonFiniteLoss as failure:
+            raise self._non_finite_error(failure, xs, ys) from None
+
+    def _train_step(
+        self: Model, xs: Arrays, ys: Arrays, metrics: list[list[Metric]], *, epoch: int, step: int
+    ) -> float:
+        verify = self._verify_next_step
+        batch = xs[0].shape[0]
+        if verify:
+            outs = self._verified_forward(xs, batch)
+        else:
+            outs = self.engine.forward(xs, True)
+        loss, grads, _ = self.heads.loss_and_grads(outs, ys)
+        self._last_parts = _
+        if verify:
+            self.engine.backward(grads, check=self._backward_check(batch))
+        else:
+            self.engine.backward(grads)
+        self._verify_next_step = False
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(loss, epoch, step)  # fit rolls back; see model/guard.py
+        self.optimizer.step()  # type: ignore[union-attr]
+        self.global_step += 1
+        for group, out, y in zip(metrics, outs, ys):
+            for metric in group:
+                metric.update(out, y)
+        return loss
+
+    def _verified_forward(self: Model, xs: Arrays, batch: int) -> Arrays:
+        """Forward in training mode, checking each layer's output shape (first step)."""
+        engine = self.engine
+        values: list[Any] = [None] * engine.slots
+        values[: len(xs)] = xs
+        for step in engine.steps:
+            given = [values[s] for s in step.inputs]
+            out = step.layer.forward(given if step.several else given[0], True)
+            check_forward_output(step.layer, out, batch)
+            values[step.output] = out
+        return [values[s] for s in engine.output_slots]
+
+    def _backward_check(self: Model, batch: int) -> Any:
+        held = {id(layer): dict(layer.grads) for layer in self._all_layer_objects()}
+
+        def check(step: Any, grad_in: Any) -> None:
+            check_backward_output(step.layer, grad_in, batch, held[id(step.layer)])
+
+        return check
+
+    def _non_finite_error(
+        self: Model, failure: NonFiniteLoss, xs: Arrays, ys: Arrays
+    ) -> TrainingError:
+        """The ``TrainingError`` for a ``train_on_batch`` step whose loss is not finite,
+        naming the first layer whose output and the first parameter whose gradient went
+        non-finite (``fit`` does more: it also rolls back non-finite weights)."""
+        where = "".join(f"; {w}" for w in diagnose(self, xs, ys))
+        return TrainingError(
+            f"the loss became {failure.loss} in train_on_batch (the run's step "
+            f"{self.global_step + 1}){where}; that step was not applied, the weights are the "
+            f"ones it started from. {ADVICE}"
+        )
+
+    # ----- fit -------------------------------------------------------------------------
+    def fit(
+        self: Model,
+        x: Any,
+        y: Any = None,
+        *,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        shuffle: bool | None = None,
+        validation_data: tuple[Any, Any] | BatchSource | None = None,
+        validation_split: float | None = None,
+        verbose: int | str = "auto",
+        initial_epoch: int | None = None,
+        callbacks: Sequence[Callback] = (),
+    ) -> History:
+        """Train; return this call's ``History``. ``self.history`` keeps the whole run.
+
+        ``x`` and ``y`` are arrays (for several inputs or outputs: dicts keyed by their
+        names, or lists in declaration order), or ``x`` is a
+        ``modular_nn.data.BatchSource`` (``y`` None) read batch by batch, as HDF5 data
+        larger than memory is; its blocks are shuffled with the model's generator.
+        ``epochs`` more epochs are run, continuing the run's count (so a model
+        loaded from a checkpoint continues exactly). With ``initial_epoch`` the
+        Keras meaning holds: epochs ``initial_epoch + 1`` to ``epochs`` are run.
+        Defaults come from the spec's ``training`` section, including its
+        ``early_stopping``, which adds an ``EarlyStopping`` callback.
+        """
+        self._require("loss", "optimizer")
+        settings = self.training_config
+        epochs = positive_int(settings.epochs if epochs is None else epochs, "epochs")
+        batch_size = positive_int(
+            settings.batch_size if batch_size is None else batch_size, "batch_size"
+        )
+        shuffle = settings.shuffle if shuffle is None else bool(shuffle)
+        split = settings.validation_split if validation_split is None else float(validation_split)
+        if not 0 <= split < 1:
+            raise TrainingError(f"expected validation_split in [0, 1), received: {split}")
+        wrong = [c for c in callbacks if not isinstance(c, Callback)]
+        if wrong:
+            raise TrainingError(
+                f"expected callbacks to be modular_nn Callback objects, received: {wrong[0]!r}"
+            )
+        train, n, val = self._training_data(x, y, split, validation_data)
+        if n == 0:
+            raise DataError("no training samples")
+        if initial_epoch is None:
+            start, end = self.epochs_done, self.epochs_done + epochs
+        else:
+            start = int(initial_epoch)
+            if start < 0 or start >= epochs:
+                raise TrainingError(
+                    "initial_epoch must be in [0, epochs), received "
+                    f"initial_epoch={start}, epochs={epochs}"
+                )
+            end = epochs
+        metrics = self._metrics()
+        steps = -(-n // batch_size)
+        mode = verbose_mode(verbose)
+        progress = [ProgressLogger(mode, steps, end)] if mode else []
+        early = settings.early_stopping
+        stopping = [EarlyStopping(verbose=bool(mode), **early.model_dump())] if early else []
+        if val is None:
+            _require_validation_for(stopping)  # a callback may log its own val_ values
+        cb = CallbackList([*progress, *stopping, *callbacks], self)
+        history = History()
+        self.stop_training = False
+        guard = TrainingGuard(self, cb.callbacks)  # keeps the last finite state: model/guard.py
+        batches = lambda: train(batch_size, self.rng if shuffle else None)  # noqa: E731
+        heads = self.heads
+        cb.on_train_begin()
+        for epoch in range(start, end):
+            cb.on_epoch_begin(epoch)
+            for group in metrics:
+                for metric in group:
+                    metric.reset()
+            total = 0.0
+            parts = [0.0] * len(heads.heads)
+            seen = 0
+            guard.begin_epoch(epoch, batches)
+            try:
+                for step, (xb, yb) in enumerate(batches()):
+                    loss = self._train_step(xb, yb, metrics, epoch=epoch, step=step)
+                    rows_in_batch = xb[0].shape[0]
+                    total += loss * rows_in_batch
+                    if not heads.single:
+                        for i, part in enumerate(self._last_parts):
+                            parts[i] += part * rows_in_batch
+                    seen += rows_in_batch
+                    cb.on_train_batch_end(step, {"loss": total / seen})
+            except NonFiniteLoss as failure:
+                raise guard.recover(failure) from None
+            guard.end_epoch(steps)
+            logs = heads.logs(total / n, [p / n for p in parts], metrics)
+            if val is not None:
+                logs.update(
+                    {f"val_{k}": v for k, v in self._evaluate_batches(val(batch_size)).items()}
+                )
+            self.epochs_done = epoch + 1
+            # recorded before the callbacks and completed after them with what they add to
+            # ``logs``, as Keras's History does; checkpoints are saved after that
+            history.append(epoch + 1, logs)
+            self.history.append(epoch + 1, logs)
+            recorded = set(logs)
+            cb.on_epoch_end(epoch, logs)
+            added = {k: v for k, v in logs.items() if k not in recorded}
+            if added:
+                history.add_to_last_epoch(added)
+                self.history.add_to_last_epoch(added)
+            cb.on_epoch_recorded(epoch, logs)
+            if self.stop_training:
+                break
+        cb.on_train_end()
+        return history
+
+    def _training_data(
+        self: Model, x: Any, y: Any, split: float, validation_data: Any
+    ) -> tuple[BatchesFn, int, BatchesFn | None]:
+        """Batch iterators for training and validation, and the training sample count."""
+        if isinstance(x, BatchSource):
+            if y is not None:
+                raise DataError("a BatchSource carries its labels: call fit(source) without y")
+            source: BatchSource = x
+            val_source = validation_data
+            if split and validation_data is None:
+                source, val_source = source.split(split)
+            val = None if val_source is None else self._batches_of(val_source)
+            return self._source_batches(source), len(source), val
+        xs, ys = self._prepare_xy(x, y)
+        count = xs[0].shape[0]
+        if split and validation_data is None:
+            n_val = held_out_rows(count, split)
+            validation_data = (rows(xs, -n_val), rows(ys, -n_val))
+            xs, ys = rows(xs, 0, -n_val), rows(ys, 0, -n_val)
+            val = self._prepared_batches(*validation_data)
+        else:
+            val = None if validation_data is None else self._batches_of(validation_data)
+        return array_batches(xs, ys), xs[0].shape[0], val
+
+    def _prepared_batches(self: Model, xs: Arrays, ys: Arrays) -> BatchesFn:
+        arrays = array_batches(xs, ys)
+        return lambda batch_size, rng=None: arrays(batch_size, None)
+
+    def _batches_of(self: Model, data: Any) -> BatchesFn:
+        """Unshuffled prepared batches of ``data``: a BatchSource or a pair ``(x, y)``."""
+        empty = DataError("validation_data has no samples: give at least one, or leave it out")
+        if isinstance(data, BatchSource):
+            if len(data) == 0:
+                raise empty
+            source = self._source_batches(data)
+            return lambda batch_size, rng=None: source(batch_size, None)
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise DataError("validation_data must be a pair (x_val, y_val) or a BatchSource")
+        xs, ys = self._prepare_xy(*data)
+        if xs[0].shape[0] == 0:
+            raise empty
+        return self._prepared_batches(xs, ys)
+
+    def _source_batches(self: Model, source: BatchSource) -> BatchesFn:
+        if not source.has_labels:
+            raise DataError(f"{source!r} has no labels; training and evaluation need them")
+
+        def batches(batch_size: int, rng: np.random.Generator | None) -> Iterator[Batch]:
+            for xb, yb in source.batches(batch_size, rng):
+                yield self._prepare_xy(xb, yb)
+
+        return batches
+
+    def _metrics(self: Model) -> list[list[Metric]]:
+        return self.heads.new_metrics(self.training_config.metrics)
+
+    # ----- inference -------------------------------------------------------------------
+    def predict(self: Model, x: Any, batch_size: int | None = None) -> Any:
+        """Outputs for ``x`` (arrays, or a ``BatchSource``) in evaluation mode, in batches
+        (default 1024): an array, or with several outputs a dict keyed by output name."""
+        batch_size = positive_int(1024 if batch_size is None else batch_size, "batch_size")
+        if isinstance(x, BatchSource):
+            parts = [self.engine.forward(self._prepare_x(xb), False)
+                     for xb, _ in x.batches(batch_size)]  # fmt: skip
+            if not parts:
+                outs = [np.empty((0, *s), self.dtype) for s in self.output_shapes.values()]
+                return self._named_outputs(outs)
+            return self._named_outputs(_joined(parts))
+        # Each batch is checked for NaN and infinity just before the layers read it (the
+        # first product then finds it in cache), rather than in a pass of its own over x.
+        xs = self._prepare_x(x, check_finite=False)
+        count = xs[0].shape[0]
+        if count == 0:
+            return self._named_outputs(self.engine.forward(xs, False))
+        parts = []
+        for i in range(0, count, batch_size):
+            batch = rows(xs, i, i + batch_size)
+            for part, whole in zip(batch, xs):
+                require_finite(part, whole)
+            parts.append(self.engine.forward(batch, False))
+        return self._named_outputs(parts[0] if len(parts) == 1 else _joined(parts))
+
+    def evaluate(
+        self: Model, x: Any, y: Any = None, batch_size: int | None = None
+    ) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` (and any other metrics) in evaluation mode;
+        with several outputs also each output's loss and metrics under its name.
+
+        ``x`` and ``y`` are arrays (dicts or lists for several), or ``x`` is a
+        ``BatchSource`` (``y`` None).
+        """
+        self._require("loss")
+        batch_size = positive_int(1024 if batch_size is None else batch_size, "batch_size")
+        if isinstance(x, BatchSource):
+            if y is not None:
+                raise DataError("a BatchSource carries its labels: call evaluate(source)")
+            return self._evaluate_batches(self._source_batches(x)(batch_size, None))
+        xs, ys = self._prepare_xy(x, y)
+        return self._evaluate_batches(array_batches(xs, ys)(batch_size, None))
+
+    def _evaluate_batches(self: Model, batches: Iterable[Batch]) -> dict[str, float]:
+        metrics = self._metrics()
+        heads = self.heads
+        total = 0.0
+        parts = [0.0] * len(heads.heads)
+        count = 0
+        for xb, yb in batches:
+            outs = self.engine.forward(xb, False)
+            value, values = heads.evaluation_losses(outs, yb)
+            size = xb[0].shape[0]
+            total += value * size
+            parts = [p + v * size for p, v in zip(parts, values)]
+            count += size
+            for group, out, y in zip(metrics, outs, yb):
+                for metric in group:
+                    metric.update(out, y)
+        if count == 0:
+            raise DataError("no samples to evaluate: the data has 0 rows")
+        return heads.logs(total / count, [p / count for p in parts], metrics)
+
+
+def _joined(parts: list[Arrays]) -> Arrays:
+    return [np.concatenate([part[i] for part in parts]) for i in range(len(parts[0]))]
+
+
+def _require_validation_for(stoppers: list[EarlyStopping]) -> None:
+    """``TrainingError`` before training when early stopping watches a validation value
+    and the run has no validation data (else it would fail after the first epoch)."""
+    for stopper in stoppers:
+        monitor = stopper.config.monitor
+        if monitor.startswith("val_"):
+            raise TrainingError(
+                f"early stopping monitors {monitor!r}, but this run has no validation data: "
+                "give validation_split or validation_data, or monitor 'loss'"
+            )
+
+
+def verbose_mode(verbose: int | str) -> int:
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 0
+    if verbose in (0, 1, 2):
+        return int(verbose)
+    raise TrainingError(f"expected verbose to be 0, 1, 2 or 'auto', received: {verbose!r}")
