@@ -28,7 +28,7 @@ class _Defined:
     """A name defined in one scope: the value it stands for and how to share it."""
 
     value: str  #: the node (or input) whose output the name stands for
-    kind: str  #: "input", "layer" or "block"
+    kind: str  #: "input", "layer", "block", or "broken" (an entry already reported)
     owner: str = ""  #: layers: the owning node; blocks: the owners' name prefix
     entry: Any = None
     type_name: str = ""
@@ -97,7 +97,8 @@ class _Resolver:
                 defined = self._block(entry, path, full, owner_prefix + entry.name, inputs, stack)
             else:
                 defined = self._layer(entry, path, full, owner_prefix + entry.name, inputs, block)
-            if defined is None:
+            if defined is None:  # reported: later references to it say nothing more
+                scope[entry.name] = _Defined("", "broken")
                 previous = None
                 continue
             if defined.kind == "block":
@@ -131,6 +132,9 @@ class _Resolver:
         ok = True
         for i, ref in enumerate(entry.inputs):
             found = scope.get(ref)
+            if found is not None and found.kind == "broken":
+                ok = False
+                continue
             if found is not None:
                 values.append(found.value)
                 continue
@@ -229,6 +233,8 @@ class _Resolver:
         block: str | None,
     ) -> _Defined | None:
         target = scope.get(entry.shares)
+        if target is not None and target.kind == "broken":
+            return None
         if target is None or target.kind == "input":
             candidates = [n for n, d in scope.items() if d.kind != "input"]
             self.issue(
