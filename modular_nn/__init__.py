@@ -25,7 +25,7 @@ from modular_nn.errors import (
     TrainingError,
 )
 from modular_nn.hookspecs import hookimpl
-from modular_nn.model.build import build_model
+from modular_nn.model.build import build_model, load
 from modular_nn.model.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from modular_nn.model.history import History
 from modular_nn.model.model import Model
@@ -34,13 +34,6 @@ from modular_nn.spec.loading import load_spec
 from modular_nn.spec.model_spec import ModelSpec
 
 __version__ = "0.1.0"
-
-
-def load(path: str) -> Model:
-    """Load a model saved with ``model.save``; raises only ``CheckpointError``."""
-    from modular_nn.checkpoint import load_model
-
-    return load_model(path)
 
 
 __all__ = [

@@ -80,4 +80,4 @@ def checkpoint_history(path: str | os.PathLike[str]) -> History:
     from modular_nn.checkpoint.state import read_history
 
     with open_checkpoint(path, kinds=(KIND_MODEL,)) as reader:
-        return read_history(reader)
+        return read_history(reader, History)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import h5py
 
@@ -41,11 +42,10 @@ from modular_nn.checkpoint.writer import atomic_write, write_header, write_text
 from modular_nn.errors import CheckpointError, ModularNNError, SpecError
 
 if TYPE_CHECKING:
-    from modular_nn.model.model import Model
     from modular_nn.spec.model_spec import ModelSpec
 
 
-def save_model(model: Model, path: str | os.PathLike[str]) -> None:
+def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     """Write ``model`` (spec, weights, optimizer and training state) to ``path``, atomically."""
     spec = model.to_spec()
     components = components_used(spec)
@@ -62,8 +62,10 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     atomic_write(path, fill)
 
 
-def load_model(path: str | os.PathLike[str]) -> Model:
-    """Rebuild a model saved with ``save_model`` and restore all of its state.
+def load_model(path: str | os.PathLike[str], build: Callable[[ModelSpec], Any]) -> Any:
+    """Rebuild a model saved with ``save_model`` with ``build`` (``build_model``: the
+    checkpoint package sits below the model package and does not import it) and restore
+    all of its state.
 
     Raises only ``CheckpointError``, with a message saying what is wrong; a spec
     problem is a ``CheckpointError`` whose ``__cause__`` is the ``SpecError``.
@@ -72,7 +74,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         check_components(reader)
         spec = read_spec(reader)
         check_size(reader, spec)
-        model = _build(reader, spec)
+        model = _build(reader, spec, build)
         report, planned = match_arrays(reader, WEIGHTS, model_weights(model))
         if not report.ok:
             raise reader.error(f"its weights do not match its spec:\n{report.describe()}")
@@ -131,11 +133,9 @@ def read_spec(reader: CheckpointReader) -> ModelSpec:
         raise reader.error(f"its embedded spec is invalid: {exc}") from exc
 
 
-def _build(reader: CheckpointReader, spec: ModelSpec) -> Model:
-    from modular_nn.model.build import build_model
-
+def _build(reader: CheckpointReader, spec: ModelSpec, build: Callable[[ModelSpec], Any]) -> Any:
     try:
-        return build_model(spec)
+        return build(spec)
     except ModularNNError as exc:
         raise CheckpointError(
             f"cannot read checkpoint {reader.label}: its spec cannot be built: {exc}"

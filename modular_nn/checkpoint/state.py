@@ -39,12 +39,10 @@ from modular_nn.checkpoint.reader import CheckpointReader
 from modular_nn.checkpoint.weights import copy_into, match_arrays, model_weights, read_planned
 from modular_nn.checkpoint.writer import set_text_attr, write_array, write_int, write_text
 from modular_nn.errors import CheckpointError
-from modular_nn.model.history import History
 from modular_nn.names import link_name_problem
 
 if TYPE_CHECKING:
     from modular_nn.components.optimizer import Optimizer
-    from modular_nn.model.model import Model
 
 Apply = Callable[[], None]
 
@@ -99,7 +97,7 @@ def read_optimizer(reader: CheckpointReader, optimizer: Optimizer | None) -> App
 
 
 # ----- training state ----------------------------------------------------------------------
-def write_training(file: h5py.File, model: Model) -> None:
+def write_training(file: h5py.File, model: Any) -> None:
     """Epochs done, global step, the generator state and the history under ``/training``."""
     file.create_group(TRAINING)
     write_int(file, EPOCHS_DONE, model.epochs_done)
@@ -123,13 +121,13 @@ def write_training(file: h5py.File, model: Model) -> None:
             write_array(group, key, value)
 
 
-def read_training(reader: CheckpointReader, model: Model) -> Apply:
+def read_training(reader: CheckpointReader, model: Any) -> Apply:
     """Check and read ``/training``; the returned callable restores it into ``model``."""
     reader.group(TRAINING)
     epochs_done = reader.read_int(EPOCHS_DONE)
     global_step = reader.read_int(GLOBAL_STEP)
     rng_state = _rng_state(reader, model.rng)
-    history = read_history(reader)
+    history = read_history(reader, type(model.history))
     best = _read_early_stopping(reader, model)
 
     def apply() -> None:
@@ -144,7 +142,7 @@ def read_training(reader: CheckpointReader, model: Model) -> Apply:
 
 
 def _read_early_stopping(
-    reader: CheckpointReader, model: Model
+    reader: CheckpointReader, model: Any
 ) -> tuple[int, dict[str, np.ndarray]] | None:
     """The best epoch and its weights that early stopping kept, if the file has them."""
     if not reader.has(EARLY_STOPPING):
@@ -180,13 +178,15 @@ def _rng_state(reader: CheckpointReader, rng: np.random.Generator) -> dict[str, 
     return state
 
 
-def read_history(reader: CheckpointReader) -> History:
-    """The training history under ``/training/history``, metrics in their logged order."""
+def read_history(reader: CheckpointReader, history_class: type) -> Any:
+    """The training history under ``/training/history``, metrics in their logged order, as
+    a ``history_class`` (``modular_nn.History``: the checkpoint package does not import the
+    model package, which sits above it)."""
     reader.group(HISTORY)
     epochs = reader.read_array(reader.dataset(HISTORY_EPOCH), "int")
     if epochs.ndim != 1:
         raise reader.error(f"/{HISTORY_EPOCH} must be one-dimensional, has shape {epochs.shape}")
-    history = History()
+    history = history_class()
     history.epoch = [int(e) for e in epochs]
     for key, dataset in sorted(reader.datasets_under(HISTORY_METRICS).items()):
         values = reader.read_array(dataset, "float")

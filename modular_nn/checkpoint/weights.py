@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import h5py
 import numpy as np
@@ -31,9 +31,6 @@ from modular_nn.checkpoint.format import (
 from modular_nn.checkpoint.reader import CheckpointReader, Shape, open_checkpoint
 from modular_nn.checkpoint.writer import atomic_write, write_array, write_header
 from modular_nn.errors import CheckpointError
-
-if TYPE_CHECKING:
-    from modular_nn.model.model import Model
 
 
 @dataclass(frozen=True)
@@ -120,12 +117,12 @@ def copy_into(pairs: list[tuple[np.ndarray, np.ndarray]]) -> None:
         target[...] = values
 
 
-def model_weights(model: Model) -> dict[str, np.ndarray]:
+def model_weights(model: Any) -> dict[str, np.ndarray]:
     """The model's parameters and buffers by ``layer/name`` (views, not copies)."""
     return {**model.params, **model.buffers}
 
 
-def write_weights(file: h5py.File, model: Model) -> None:
+def write_weights(file: h5py.File, model: Any) -> None:
     """Every parameter and buffer at ``/weights/<layer>/<name>``."""
     group = file.create_group(WEIGHTS)
     for layer in model.layers:
@@ -135,7 +132,7 @@ def write_weights(file: h5py.File, model: Model) -> None:
             write_array(group, f"{layer.name}/{name}", value, **{ATTR_ROLE: ROLE_BUFFER})
 
 
-def save_weights(model: Model, path: str | os.PathLike[str]) -> None:
+def save_weights(model: Any, path: str | os.PathLike[str]) -> None:
     """Write the model's parameters and buffers (no spec, no state) to ``path``, atomically."""
 
     def fill(file: h5py.File) -> None:
@@ -145,7 +142,7 @@ def save_weights(model: Model, path: str | os.PathLike[str]) -> None:
     atomic_write(path, fill)
 
 
-def load_weights(model: Model, path: str | os.PathLike[str], strict: bool = True) -> WeightsReport:
+def load_weights(model: Any, path: str | os.PathLike[str], strict: bool = True) -> WeightsReport:
     """Load parameters and buffers by name from a weights file or a full checkpoint.
 
     With ``strict=True`` any missing, unexpected or mis-shaped entry raises a

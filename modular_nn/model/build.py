@@ -1,6 +1,9 @@
-"""``build_model``: a spec (in any form ``load_spec`` accepts) to a ``Model``."""
+"""``build_model``: a spec (in any form ``load_spec`` accepts) to a ``Model``; ``load``: a
+checkpoint file to the ``Model`` it holds."""
 
 from __future__ import annotations
+
+import os
 
 from modular_nn.errors import SpecError
 from modular_nn.model.model import Model
@@ -38,3 +41,10 @@ def build_model(spec: SpecSource) -> Model:
         layout=spec,
         **settings,  # type: ignore[arg-type]
     )
+
+
+def load(path: str | os.PathLike[str]) -> Model:
+    """Load a model saved with ``model.save``; raises only ``CheckpointError``."""
+    from modular_nn.checkpoint import load_model  # h5py is imported on first use only
+
+    return load_model(path, build_model)

@@ -20,12 +20,12 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
 from modular_nn.errors import TrainingError
+from modular_nn.spec.early_stopping import EarlyStoppingConfig
 
 if TYPE_CHECKING:
     from modular_nn.model.history import History
@@ -159,25 +159,6 @@ class ProgressLogger(Callback):
 
 
 _MAXIMIZED = ("accuracy", "precision", "recall", "f1")
-
-
-class EarlyStoppingConfig(BaseModel):
-    """Early-stopping options (Keras names and defaults), also the spec's
-    ``training.early_stopping`` section."""
-
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-    monitor: str = Field("val_loss", min_length=1, description="the logged value to watch")
-    patience: int = Field(
-        0, ge=0, description="epochs without improvement after which training stops"
-    )
-    min_delta: float = Field(0.0, ge=0, description="smallest change that counts as improvement")
-    mode: Literal["auto", "min", "max"] = Field(
-        "auto", description="auto: max for accuracy, precision, recall, f1; min otherwise"
-    )
-    restore_best_weights: bool = Field(
-        False, description="at the end, go back to the weights of the best epoch"
-    )
 
 
 class EarlyStopping(Callback):

@@ -28,8 +28,8 @@ from pydantic import (
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.refs import REF_KIND_LABEL
-from modular_nn.model.callbacks import EarlyStoppingConfig
 from modular_nn.registry import Registry, get_registry
+from modular_nn.spec.early_stopping import EarlyStoppingConfig
 
 FORMAT_VERSION = 1
 _LAYER_NAME = re.compile(r"^[^/\x00-\x1f]{1,128}$")
