@@ -9,11 +9,15 @@ arrays, one per input (or output), in declaration order.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from modular_nn.errors import DataError
+from modular_nn.model.inputs import check_finite_targets, check_same_length, prepare_inputs
+
+if TYPE_CHECKING:
+    from modular_nn.model.model import Model
 
 Arrays = list[np.ndarray]
 Batch = tuple[Arrays, Arrays]
@@ -91,3 +95,50 @@ def array_batches(xs: Arrays, ys: Arrays) -> BatchesFn:
 def rows(arrays: Arrays, lo: int, hi: int | None = None) -> Arrays:
     """Rows ``lo:hi`` of every array."""
     return [a[lo:hi] for a in arrays]
+
+
+class DataPreparation:
+    """Turning user inputs and targets into the lists the graph runs on, for ``Model``."""
+
+    def _integer_inputs(self: Model) -> list[bool]:
+        """Per input: may it stay integer (every layer reading it takes integer ids)?"""
+        readers: dict[str, list[bool]] = {name: [] for name in self.input_names}
+        for node, step in zip(self.graph.nodes, self.engine.steps):
+            for value in node.inputs:
+                if value in readers:
+                    readers[value].append(step.layer.accepts_integer_input)
+        return [bool(flags) and all(flags) for flags in readers.values()]
+
+    def _prepare_x(self: Model, x: Any, check_finite: bool = True) -> Arrays:
+        parts = split_by_name(x, self.input_names, "inputs")
+        integer = self._integer_flags
+        return [
+            prepare_inputs(part, shape, self.dtype, integer_input=flag, check_finite=check_finite)
+            for part, shape, flag in zip(parts, self.input_shapes.values(), integer)
+        ]
+
+    def _prepare_xy(self: Model, x: Any, y: Any) -> tuple[Arrays, Arrays]:
+        self._require("loss")
+        if y is None:
+            raise DataError("targets are missing: give y as well as x (fit(x, y), evaluate(x, y))")
+        xs = self._prepare_x(x)
+        ys = [np.asarray(part) for part in split_by_name(y, self.output_names, "targets")]
+        if len(xs) == 1 and len(ys) == 1:
+            check_same_length(xs[0], ys[0])
+        else:
+            check_lengths(xs, ys, self.input_names, self.output_names)
+        prepared = []
+        for head, target, shape in zip(self.heads.heads, ys, self.output_shapes.values()):
+            check_finite_targets(target)
+            with np.errstate(over="ignore"):  # a value beyond the model's dtype: infinite
+                ready = head.loss.prepare_targets(target, shape, self.dtype)
+            if ready.dtype != target.dtype:
+                check_finite_targets(ready)
+            prepared.append(ready)
+        return xs, prepared
+
+    def _named_outputs(self: Model, outs: Arrays) -> Any:
+        """One output as an array; several as a dict keyed by output name."""
+        if len(outs) == 1:
+            return outs[0]
+        return dict(zip(self.output_names, outs))
