@@ -10,8 +10,7 @@ losses, and gives access (weights, summary, spec, files). The graph runs in
 from __future__ import annotations
 
 import copy
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,14 +19,14 @@ from pydantic import ValidationError
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.loss import Loss
 from modular_nn.components.optimizer import Optimizer
-from modular_nn.errors import DataError, LayerNotFoundError, SpecError, SpecIssue, TrainingError
+from modular_nn.errors import SpecError, SpecIssue, TrainingError
 from modular_nn.graph.engine import GraphEngine
 from modular_nn.graph.plan import GraphPlan
 from modular_nn.model.heads import Head, Heads, fuse
 from modular_nn.model.history import History
-from modular_nn.model.inputs import check_finite_targets, check_same_length, prepare_inputs
-from modular_nn.model.structure import Arrays, check_lengths, split_by_name
+from modular_nn.model.structure import DataPreparation
 from modular_nn.model.training import Training
+from modular_nn.model.weights import WeightAccess
 from modular_nn.registry import get_registry
 from modular_nn.spec.issues import issues_from_validation_error
 from modular_nn.spec.model_spec import ModelSpec, TrainingSpec, layer_name_problem
@@ -41,7 +40,7 @@ def _component(kind: str, value: Any, base: type) -> Any:
     return get_registry().create(kind, value)
 
 
-class Model(Training):
+class Model(Training, DataPreparation, WeightAccess):
     """A model: layers in a graph (a chain by default), a loss per output, an optimizer.
 
     Build one from a spec with ``mnn.build_model(spec)`` (graphs: several inputs and
@@ -267,55 +266,6 @@ class Model(Training):
         """The fused output activation of a single-output model (or None)."""
         return self.heads.heads[0].fused if self.heads.single else None
 
-    # ----- access --------------------------------------------------------------------
-    def get_layer(self, name: str) -> Layer:
-        """The layer called ``name``."""
-        name = self.graph.resolve(name)
-        for node in self.graph.nodes:
-            if node.name == name:
-                name = node.owner  # a use of a shared layer: that layer
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        names = ", ".join(layer.name or "" for layer in self.layers)
-        raise LayerNotFoundError(f"no layer named {name!r}; layers: {names}")
-
-    def get_weights(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter and buffer, by ``layer/name``."""
-        return {k: v.copy() for k, v in {**self.params, **self.buffers}.items()}
-
-    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        """Copy values into parameters/buffers by ``layer/name`` (shapes must match)."""
-        if not isinstance(weights, Mapping):
-            raise DataError(
-                "expected weights as a dict of arrays by 'layer/name' (as get_weights gives), "
-                f"received: {type(weights).__name__}"
-            )
-        targets = {**self.params, **self.buffers}
-        problems = []
-        arrays = {}
-        for key, value in weights.items():
-            if key not in targets:
-                problems.append(f"unknown weight {key!r}")
-                continue
-            try:
-                arrays[key] = np.asarray(value, dtype=targets[key].dtype)
-            except (TypeError, ValueError):
-                problems.append(f"{key}: expected numbers, received {type(value).__name__}")
-                continue
-            if arrays[key].shape != targets[key].shape:
-                problems.append(
-                    f"{key}: expected shape {targets[key].shape}, received {arrays[key].shape}"
-                )
-        if problems:
-            raise DataError("cannot set weights: " + "; ".join(problems))
-        for key, value in arrays.items():
-            targets[key][...] = value
-
-    def count_params(self) -> int:
-        """Number of trainable scalars."""
-        return int(sum(p.size for p in self.params.values()))
-
     # ----- forward / backward --------------------------------------------------------
     def forward(self, x: Any, training: bool = False) -> Any:
         """Run the graph on an already prepared batch: an array (one input) or a list of
@@ -348,50 +298,6 @@ class Model(Training):
         total, grads, _ = self.heads.loss_and_grads(outs, ys)
         return total, grads if isinstance(out, list) else grads[0]
 
-    # ----- inputs --------------------------------------------------------------------
-    def _integer_inputs(self) -> list[bool]:
-        """Per input: may it stay integer (every layer reading it takes integer ids)?"""
-        readers: dict[str, list[bool]] = {name: [] for name in self.input_names}
-        for node, step in zip(self.graph.nodes, self.engine.steps):
-            for value in node.inputs:
-                if value in readers:
-                    readers[value].append(step.layer.accepts_integer_input)
-        return [bool(flags) and all(flags) for flags in readers.values()]
-
-    def _prepare_x(self, x: Any, check_finite: bool = True) -> Arrays:
-        parts = split_by_name(x, self.input_names, "inputs")
-        integer = self._integer_flags
-        return [
-            prepare_inputs(part, shape, self.dtype, integer_input=flag, check_finite=check_finite)
-            for part, shape, flag in zip(parts, self.input_shapes.values(), integer)
-        ]
-
-    def _prepare_xy(self, x: Any, y: Any) -> tuple[Arrays, Arrays]:
-        self._require("loss")
-        if y is None:
-            raise DataError("targets are missing: give y as well as x (fit(x, y), evaluate(x, y))")
-        xs = self._prepare_x(x)
-        ys = [np.asarray(part) for part in split_by_name(y, self.output_names, "targets")]
-        if len(xs) == 1 and len(ys) == 1:
-            check_same_length(xs[0], ys[0])
-        else:
-            check_lengths(xs, ys, self.input_names, self.output_names)
-        prepared = []
-        for head, target, shape in zip(self.heads.heads, ys, self.output_shapes.values()):
-            check_finite_targets(target)
-            with np.errstate(over="ignore"):  # a value beyond the model's dtype: infinite
-                ready = head.loss.prepare_targets(target, shape, self.dtype)
-            if ready.dtype != target.dtype:
-                check_finite_targets(ready)
-            prepared.append(ready)
-        return xs, prepared
-
-    def _named_outputs(self, outs: Arrays) -> Any:
-        """One output as an array; several as a dict keyed by output name."""
-        if len(outs) == 1:
-            return outs[0]
-        return dict(zip(self.output_names, outs))
-
     def _require(self, *what: str) -> None:
         for item in what:
             if getattr(self, item) is None:
@@ -402,11 +308,15 @@ class Model(Training):
                 )
 
     # ----- description -----------------------------------------------------------------
-    def summary(self) -> str:
-        """A table of layers (name, type, output shape, parameters) with totals."""
+    def summary(self, print_fn: Callable[[str], Any] | None = None) -> str:
+        """Print a table of layers (name, type, output shape, parameters; for a graph
+        also each node's block and inputs) with totals, as Keras does; ``print_fn``
+        receives the text instead of ``print``. Returns the text."""
         from modular_nn.model.summary import summary_table
 
-        return summary_table(self)
+        text = summary_table(self)
+        (print if print_fn is None else print_fn)(text)
+        return text
 
     def to_spec(self) -> ModelSpec:
         """The normalized spec of this model; ``build_model(model.to_spec())`` rebuilds it."""
@@ -441,25 +351,6 @@ class Model(Training):
         data["training"] = self.training_config.model_dump(mode="json")
         data["data"] = self.data
         return load_spec(data)
-
-    # ----- persistence (HDF5) ------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write spec, weights, optimizer and training state to one HDF5 file, atomically."""
-        from modular_nn.checkpoint import save_model
-
-        save_model(self, path)
-
-    def save_weights(self, path: str | os.PathLike[str]) -> None:
-        """Write parameters and buffers only (HDF5), atomically."""
-        from modular_nn.checkpoint import save_weights
-
-        save_weights(self, path)
-
-    def load_weights(self, path: str | os.PathLike[str], strict: bool = True) -> Any:
-        """Load parameters and buffers by name; see ``modular_nn.checkpoint.load_weights``."""
-        from modular_nn.checkpoint import load_weights
-
-        return load_weights(self, path, strict=strict)
 
     def __repr__(self) -> str:
         return (
