@@ -70,8 +70,14 @@ def _optional_attr(reader: CheckpointReader, name: str) -> str:
 def _spec_lines(
     reader: CheckpointReader, spec: dict[str, Any], weights: dict[str, h5py.Dataset]
 ) -> list[str]:
+    inputs = spec.get("inputs")
+    if isinstance(inputs, dict):  # a graph's named inputs
+        shapes = ", ".join(f"{name} {tuple(shape or ())}" for name, shape in inputs.items())
+        described = f"inputs {shapes}"
+    else:
+        described = f"input_shape {tuple(spec.get('input_shape') or ())}"
     lines = [
-        f"model {spec.get('name')!r}: input_shape {tuple(spec.get('input_shape') or ())}, "
+        f"model {spec.get('name')!r}: {described}, "
         f"dtype {spec.get('dtype')}, seed {spec.get('seed')}"
     ]
     rows = []
@@ -85,7 +91,8 @@ def _spec_lines(
             if key.startswith(f"{name}/") and _role(reader, d) != "buffer"
         )
         options = {k: v for k, v in entry.items() if k not in ("type", "name")}
-        rows.append((name, str(entry.get("type")), f"{count:,}", _brief(options)))
+        kind = entry.get("type") or ("shared" if "shares" in entry else None)
+        rows.append((name, str(kind), f"{count:,}", _brief(options)))
     lines += _table(("layer", "type", "params", "options"), rows)
     lines.append(f"loss: {_brief(spec.get('loss'))}")
     lines.append(f"optimizer: {_brief(spec.get('optimizer'))}")
