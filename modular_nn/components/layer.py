@@ -17,6 +17,19 @@ receive lists in the order of their spec entry's ``inputs``:
 ``build([shape, ...], rng, dtype)``, ``forward([x, ...], training)``, and
 ``backward(grad_out)`` returns one gradient per input, in the same order.
 Single-input layers (the default, ``(1, 1)``) are unchanged: one shape, one array.
+
+Masks (Keras's semantics) mark the real steps of padded sequences: a boolean
+array ``(batch, time)``, True where a step is real. A mask starts at a layer whose
+``produces_mask`` says so (``embedding`` with ``mask_zero``) and flows with the
+values through layers whose ``supports_masking`` is True. Before such a layer's
+``forward`` the model sets ``self.input_mask`` (the mask of its input, None when
+the input has none; a list for several inputs), and after it asks
+``compute_mask(x, input_mask)`` for the output's mask (by default the input's, for a
+layer that keeps the time axis). A layer that consumes the mask (recurrent layers
+carrying their state over padded steps, attention ignoring padded keys, pooling over
+real steps) reads ``self.input_mask`` in ``forward`` and keeps what ``backward``
+needs, as for anything else. A spec that puts a masked value into a layer whose
+``supports_masking`` is False is refused at validation, naming the layer.
 """
 
 from __future__ import annotations
@@ -62,6 +75,12 @@ class Layer(Component):
         self.built = False
         #: False when nothing before this layer is trainable: backward may skip dL/dx.
         self.needs_input_grad = True
+        #: the mask of the input of the current forward (layers that support masking)
+        self.input_mask: Any = None
+
+    #: Keras's ``supports_masking``: the layer accepts a masked input (module docstring);
+    #: False refuses one at validation.
+    supports_masking: ClassVar[bool] = False
 
     @classmethod
     def takes_several_inputs(cls) -> bool:
@@ -80,6 +99,29 @@ class Layer(Component):
     def param_count(self, input_shape: Shape) -> int:
         """Number of trainable scalars for ``input_shape``, computed without allocating."""
         return sum(math.prod(shape) for shape in self.param_shapes(input_shape).values())
+
+    # ----- masks (padded sequences) ---------------------------------------------------
+    def produces_mask(self, input_shape: Any, input_masked: Any) -> bool:
+        """Whether the output carries a mask (validation time, nothing allocated), given
+        whether the input does (a list of flags for several inputs). Default: the mask
+        passes through a layer that supports masking (any input's, for several)."""
+        if not self.supports_masking:
+            return False
+        return any(input_masked) if isinstance(input_masked, list) else bool(input_masked)
+
+    def compute_mask(self, x: Any, input_mask: Any) -> np.ndarray | None:
+        """The output's mask for this batch, given the input's (``produces_mask`` said
+        there is one). Default: the input's mask; for several inputs the logical AND of
+        those that have one, as Keras's merges do."""
+        if not isinstance(input_mask, list):
+            return input_mask
+        masks = [m for m in input_mask if m is not None]
+        if not masks:
+            return None
+        combined = masks[0]
+        for other in masks[1:]:
+            combined = combined & other
+        return combined
 
     # ----- building --------------------------------------------------------------
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
