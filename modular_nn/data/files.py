@@ -11,6 +11,13 @@ Files, by extension:
 - ``.h5``/``.hdf5``: datasets ``X`` and ``y`` (``x_key``/``y_key``), read in
   blocks while training (a ``BatchSource``), never loaded whole.
 
+For a model with several inputs or outputs (``inputs=model.input_shapes,
+outputs=model.output_names``), ``.npz`` and ``.h5`` files name their arrays
+after them: ``left``, ``right`` (inputs) and ``same`` (the target of output
+``same``); inputs and labels are then dicts keyed by those names. A single
+input may still be ``X`` (or ``x_key``) and a single target ``y``. CSV and
+``.npy`` files hold one table or array and cannot feed several inputs.
+
 Options may also follow the path as a query, which is how a spec's ``data``
 can carry them: ``"train.csv?label=species"``, ``"d.npz?x=images&y=labels"``.
 Options given as arguments win over the query.
@@ -21,7 +28,7 @@ from __future__ import annotations
 import csv
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -29,7 +36,8 @@ import numpy as np
 
 from modular_nn.data.builtin import load_builtin
 from modular_nn.data.dataset import Dataset, Inputs
-from modular_nn.data.sources import H5Source
+from modular_nn.data.layout import Layout
+from modular_nn.data.sources import H5Source, h5_dataset_names
 from modular_nn.errors import DataError
 from modular_nn.model.inputs import all_finite
 
@@ -62,6 +70,8 @@ def load_data(
     label_column: str | int | None = None,
     labels: bool = True,
     input_shape: Sequence[int] | None = None,
+    inputs: Mapping[str, Sequence[int]] | None = None,
+    outputs: Sequence[str] | None = None,
 ) -> Dataset:
     """Load ``source`` (``builtin:NAME`` or a file path) into a ``Dataset``.
 
@@ -72,16 +82,27 @@ def load_data(
         labels: False to load inputs only (prediction); a CSV then uses every column as a
             feature unless ``label_column`` names one to drop.
         input_shape: reshape each sample to it (same number of values), e.g. a model's.
+        inputs: the model's inputs, name to shape (``model.input_shapes``), in place of
+            ``input_shape``: arrays are found by these names and reshaped to them.
+        outputs: the model's output names (``model.output_names``): targets are found by
+            these names.
 
+    With several inputs (outputs), inputs (labels) are dicts keyed by name.
     Raises ``DataError`` with a message naming the problem (missing file or
-    key, ragged or non-numeric CSV, NaN values, unknown built-in).
+    key, ragged or non-numeric CSV, NaN values, unknown built-in, arrays that do
+    not match the model's inputs and outputs).
     """
     text = os.fspath(source)
+    if inputs is not None and input_shape is not None:
+        raise DataError("give the model's input_shape or its named inputs, not both")
+    layout = None if inputs is None and outputs is None else Layout.of(inputs, outputs, labels)
     if text.startswith("builtin:"):
-        return load_builtin(text, input_shape)
+        if layout is None:
+            return load_builtin(text, input_shape)
+        return layout.arrange(load_builtin(text))
     path, options = parse_source(text)
-    x_key = x_key if x_key is not None else options.get("x_key", "X")
-    y_key = y_key if y_key is not None else options.get("y_key", "y")
+    x_key = x_key if x_key is not None else options.get("x_key")
+    y_key = y_key if y_key is not None else options.get("y_key")
     label = label_column if label_column is not None else options.get("label_column")
     suffix = path.suffix.lower()
     if suffix not in DATA_SUFFIXES:
@@ -89,9 +110,14 @@ def load_data(
             f"unsupported data source {text!r}: expected builtin:NAME or a file ending in "
             + ", ".join(DATA_SUFFIXES)
         )
+    if layout is not None and suffix in (".csv", ".npy"):
+        layout.check_single_table(path)
     if not path.is_file():
         what = "a file, received a directory" if path.is_dir() else "file not found"
         raise DataError(f"data {what}: {str(path)!r}")
+    if layout is not None and suffix in (".npz", ".h5", ".hdf5"):
+        return layout.arrange(_read_named(path, text, layout, x_key, y_key))
+    x_key, y_key = x_key or "X", y_key or "y"
     if suffix in (".h5", ".hdf5"):
         x, y = H5Source(path, x_key, y_key, labels=labels), None
     elif suffix == ".npz":
@@ -106,6 +132,8 @@ def load_data(
     else:
         x, y = read_csv(path, label, labels=labels)
     dataset = Dataset(x, y, name=text)
+    if layout is not None:
+        return layout.arrange(dataset)
     return dataset if input_shape is None else dataset.reshaped(input_shape)
 
 
@@ -115,15 +143,55 @@ def load_inputs(
     x_key: str | None = None,
     label_column: str | int | None = None,
     input_shape: Sequence[int] | None = None,
+    inputs: Mapping[str, Sequence[int]] | None = None,
 ) -> Inputs:
     """Inputs only: an array (``.npy``, ``.csv``, ``.npz``, a built-in's test split) or,
-    for ``.h5``, a ``BatchSource`` read in blocks."""
+    for ``.h5``, a ``BatchSource`` read in blocks; with several ``inputs`` (name to
+    shape), a dict of arrays keyed by input name (or a source yielding them)."""
     text = os.fspath(source)
     if text.startswith("builtin:"):
-        return load_builtin(text, input_shape).held_out()[0]
+        held_out = load_data(text, labels=False, input_shape=input_shape, inputs=inputs)
+        return held_out.held_out()[0]
     return load_data(
-        text, x_key=x_key, label_column=label_column, labels=False, input_shape=input_shape
+        text,
+        x_key=x_key,
+        label_column=label_column,
+        labels=False,
+        input_shape=input_shape,
+        inputs=inputs,
     ).x_train
+
+
+def _read_named(
+    path: Path, text: str, layout: Layout, x_key: str | None, y_key: str | None
+) -> Dataset:
+    """A ``.npz`` or ``.h5`` file's arrays for ``layout``: dicts keyed by name where the
+    model has several inputs or outputs (a source read in blocks for ``.h5``)."""
+    if path.suffix.lower() == ".npz":
+        _require_magic(path, ZIP_MAGICS, ".npz")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                inputs, targets = layout.resolve(path, list(f.keys()), "array", x_key, y_key)
+                x = {n: _check_numeric(path, k, f[k]) for n, k in inputs.items()}
+                y = {n: _check_numeric(path, k, f[k]) for n, k in targets.items()}
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise DataError(f"cannot read {str(path)!r} as a .npz archive: {exc}") from None
+        counts = {inputs[n]: a.shape[0] for n, a in x.items()}
+        counts.update({targets[n]: a.shape[0] for n, a in y.items()})
+        first, n = next(iter(counts.items()))
+        for key, count in counts.items():
+            if count != n:
+                raise DataError(f"{path}: {first!r} has {n} samples but {key!r} has {count}")
+        return Dataset(x, y or None, name=text)
+    found = h5_dataset_names(path)
+    inputs, targets = layout.resolve(path, found, "dataset", x_key, y_key)
+    if not layout.several:  # one input, one target: arrays, as always
+        key = next(iter(inputs.values()))
+        y_name = next(iter(targets.values()), "y")
+        source = H5Source(path, key, y_name, labels=bool(targets))
+    else:
+        source = H5Source(path, inputs=inputs, outputs=targets or None, labels=bool(targets))
+    return Dataset(source, None, name=text)
 
 
 # ----- formats ---------------------------------------------------------------------------
