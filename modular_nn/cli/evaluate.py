@@ -1,6 +1,9 @@
 """``modular-nn evaluate CKPT --data SOURCE``: loss and metrics of a saved model.
 
-A built-in dataset is evaluated on its held-out split, a file on all of it.
+A built-in dataset is evaluated on its held-out split, a file on all of it. A
+model with several outputs reports each output's loss and metrics under its
+name (``digit_loss``, ``digit_accuracy``) and their accuracies on a line of
+their own.
 """
 
 from __future__ import annotations
@@ -8,7 +11,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from modular_nn.cli.data_options import add_data_options, load_dataset, positive_int
+from modular_nn.cli.data_options import (
+    accuracies,
+    add_data_options,
+    load_dataset,
+    positive_int,
+    sample_count,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,12 +43,14 @@ def run(args: argparse.Namespace) -> int:
     from modular_nn.model.callbacks import format_logs
 
     model = mnn.load(args.checkpoint)
-    dataset = load_dataset(args, args.data or model.data, model.input_shape, spec_hint=False)
+    dataset = load_dataset(args, args.data or model.data, model, spec_hint=False)
     x, y = dataset.held_out()
     results = model.evaluate(x, y, batch_size=args.batch_size)
     if args.json:
         print(json.dumps(results))
         return 0
     part = "test split" if dataset.has_test else "all samples"
-    print(f"{dataset.name} ({part}, {len(x):,} samples): {format_logs(results)}")
+    print(f"{dataset.name} ({part}, {sample_count(x):,} samples): {format_logs(results)}")
+    if len(model.output_names) > 1 and accuracies(results):
+        print(accuracies(results))
     return 0

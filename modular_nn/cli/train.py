@@ -3,8 +3,10 @@
 Prints a progress bar per epoch on a terminal (one plain line per epoch
 otherwise) with training and validation loss and metrics, then the loss and
 metrics on the held-out split when the dataset has one (the built-ins do),
-and writes the checkpoint. ``--resume CKPT`` continues a saved run exactly,
-up to ``--epochs`` (or the spec's) epochs in total.
+every output's for a model with several, and writes the checkpoint. Models
+with several inputs or outputs read .npz/.h5 arrays named after them.
+``--resume CKPT`` continues a saved run exactly, up to ``--epochs`` (or the
+spec's) epochs in total.
 """
 
 from __future__ import annotations
@@ -15,12 +17,28 @@ import sys
 import time
 from pathlib import Path
 
-from modular_nn.cli.data_options import add_data_options, load_dataset, positive_int
+from modular_nn.cli.data_options import (
+    accuracies,
+    add_data_options,
+    load_dataset,
+    positive_int,
+    sample_count,
+)
 from modular_nn.errors import CheckpointError, TrainingError
 from modular_nn.model.model import Model
 
 #: Spec entries that must agree between SPEC and a checkpoint to resume from.
-_SAME_MODEL = ("input_shape", "dtype", "layers", "loss", "optimizer")
+_SAME_MODEL = (
+    "input_shape",
+    "inputs",
+    "dtype",
+    "blocks",
+    "layers",
+    "outputs",
+    "loss",
+    "loss_weights",
+    "optimizer",
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -138,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     if args.keep is not None and args.checkpoint_every is None:
         raise TrainingError("--keep K needs --checkpoint-every N")
     model = _resumed_model(args) if args.resume else _new_model(args)
-    dataset = load_dataset(args, args.data or model.data, model.input_shape)
+    dataset = load_dataset(args, args.data or model.data, model)
     total = args.epochs or model.training_config.epochs
     remaining = total - model.epochs_done
     out = Path(args.out or args.resume or Path(args.spec).with_suffix(".h5").name)
@@ -161,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     streamed = " (streamed from disk)" if isinstance(x, BatchSource) else ""
     print(
         f"{model.name}: {model.count_params():,} parameters; data {dataset.name}: "
-        f"{len(x):,} training samples{streamed}"
+        f"{sample_count(x):,} training samples{streamed}"
     )
     stopped = _stopped_early(model)
     if stopped is not None:
@@ -187,9 +205,9 @@ def run(args: argparse.Namespace) -> int:
     if dataset.has_test:
         x_test, y_test = dataset.held_out()
         results = model.evaluate(x_test, y_test)
-        print(f"test ({len(x_test):,} held-out samples): {format_logs(results)}")
-        if "accuracy" in results:
-            print(f"held-out accuracy: {results['accuracy']:.2%}")
+        print(f"test ({sample_count(x_test):,} held-out samples): {format_logs(results)}")
+        if accuracies(results):
+            print(f"held-out {accuracies(results)}")
     model.save(out)
     print(f"saved {out} ({model.epochs_done} epochs, {seconds:.1f}s)")
     if args.plot:
@@ -221,7 +239,7 @@ def _resumed_model(args: argparse.Namespace) -> Model:
     if args.spec is not None:
         spec = load_spec(Path(args.spec))
         mine, saved = spec.model_dump(mode="json"), model.to_spec().model_dump(mode="json")
-        differ = [key for key in _SAME_MODEL if mine[key] != saved[key]]
+        differ = [key for key in _SAME_MODEL if mine.get(key) != saved.get(key)]
         if differ:
             raise TrainingError(
                 f"{args.spec} and {args.resume} describe different models (they differ in "
