@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -53,6 +54,9 @@ class Step:
     backward: bool = True
     #: does something before it need the gradient of its inputs?
     input_grad: bool = True
+    #: does one of its inputs carry a mask (padded steps)? does its output?
+    mask_in: bool = False
+    mask_out: bool = False
 
 
 class GraphEngine:
@@ -71,6 +75,9 @@ class GraphEngine:
         self._slot = slot
         self.steps: list[Step] = []
         self.clones: dict[str, list[Layer]] = {}
+        #: does any value carry a mask? the masks of the outputs of the last forward
+        self.masked = False
+        self.output_masks: list[np.ndarray | None] | None = None
 
     # ----- building ------------------------------------------------------------------
     def build(self, rng: np.random.Generator, dtype: np.dtype) -> dict[str, Shape]:
@@ -93,8 +100,23 @@ class GraphEngine:
                      self._slot[node.name], several, [])
             )  # fmt: skip
         self._plan_release()
+        self._plan_masks(shapes)
         self.plan_backward()
         return shapes
+
+    def _plan_masks(self, shapes: dict[str, Shape]) -> None:
+        """Which steps receive and give masks (``Layer.produces_mask``)."""
+        masked: set[int] = set()
+        for node, step in zip(self.plan.nodes, self.steps):
+            flags = [slot in masked for slot in step.inputs]
+            step.mask_in = any(flags)
+            given = [shapes[value] for value in node.inputs]
+            step.mask_out = step.layer.produces_mask(
+                given if step.several else given[0], flags if step.several else flags[0]
+            )
+            if step.mask_out:
+                masked.add(step.output)
+        self.masked = bool(masked)
 
     def _plan_release(self) -> None:
         last_use: dict[int, int] = {}
@@ -122,8 +144,16 @@ class GraphEngine:
             trainable_before[step.output] = step.backward
 
     # ----- running -------------------------------------------------------------------
-    def forward(self, xs: list[np.ndarray], training: bool) -> list[np.ndarray]:
-        """The outputs for one batch of every input (in input order)."""
+    def forward(
+        self, xs: list[np.ndarray], training: bool, observe: Any = None
+    ) -> list[np.ndarray]:
+        """The outputs for one batch of every input (in input order).
+
+        ``observe(step, output)``, when given, is called after each node (the first
+        training step's checks, diagnostics); masks are set and carried along.
+        """
+        if observe is not None or self.masked:
+            return self._forward_observed(xs, training, observe)
         values: list[np.ndarray | None] = [None] * self.slots
         values[: len(xs)] = xs
         for step in self.steps:
@@ -135,6 +165,31 @@ class GraphEngine:
             for slot in step.release:
                 values[slot] = None
         return [values[slot] for slot in self.output_slots]  # type: ignore[misc]
+
+    def _forward_observed(
+        self, xs: list[np.ndarray], training: bool, observe: Any
+    ) -> list[np.ndarray]:
+        values: list[Any] = [None] * self.slots
+        masks: list[Any] = [None] * self.slots
+        values[: len(xs)] = xs
+        for step in self.steps:
+            given = [values[s] for s in step.inputs]
+            layer = step.layer
+            if step.mask_in:
+                given_masks = [masks[s] for s in step.inputs]
+                layer.input_mask = given_masks if step.several else given_masks[0]
+            out = layer.forward(given if step.several else given[0], training)
+            if step.mask_out:
+                masks[step.output] = layer.compute_mask(
+                    given if step.several else given[0], layer.input_mask
+                )
+            if observe is not None:
+                observe(step, out)
+            values[step.output] = out
+            for slot in step.release:
+                values[slot] = masks[slot] = None
+        self.output_masks = [masks[s] for s in self.output_slots] if self.masked else None
+        return [values[slot] for slot in self.output_slots]
 
     def backward(
         self, output_grads: list[np.ndarray | None], check: object = None

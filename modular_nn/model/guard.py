@@ -260,20 +260,17 @@ def diagnose(model: Model, xs: Any, ys: Any) -> list[str]:
     fused = {id(head.fused) for head in model.heads.heads if head.fused is not None}
     try:
         with np.errstate(all="ignore"):
-            values: list[Any] = [None] * engine.slots
-            values[: len(xs)] = xs
-            for step in engine.steps:
-                given = [values[s] for s in step.inputs]
-                out = step.layer.forward(given if step.several else given[0], True)
-                values[step.output] = out
+
+            def observe(step: Any, out: Any) -> None:
                 activation = step.layer.output_activation
                 logits = activation.logits if id(activation) in fused else None  # type: ignore[union-attr]
                 if not found and not all_finite(out):
                     found.append(f"first non-finite output: layer {step.name!r}")
                 elif not found and logits is not None and not all_finite(logits):
                     found.append(f"first non-finite output: layer {step.name!r} (its logits)")
-            outs = [values[s] for s in engine.output_slots]
-            loss, grads, _ = model.heads.loss_and_grads(outs, ys)
+
+            outs = engine.forward(xs, True, observe=observe)
+            loss, grads, _ = model.heads.loss_and_grads(outs, ys, engine.output_masks)
             loss_finite = math.isfinite(loss)
             if not found and not loss_finite:
                 found.append(f"every layer's output is finite but the loss is {loss}")

@@ -9,6 +9,7 @@ hold each output's loss and metrics under its name, as Keras names them
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -29,15 +30,40 @@ class Head:
     fused: Activation | None = None
     metrics: list[Metric] = field(default_factory=list)
 
-    def loss_and_grad(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-        """This output's loss and dL/d(output) (dL/d(logits) when fused)."""
+    def loss_and_grad(
+        self, out: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """This output's loss and dL/d(output) (dL/d(logits) when fused). With a mask
+        (batch, time) only the real steps count: the loss is their mean, and the padded
+        steps get a zero gradient."""
+        if mask is not None:
+            return self._masked_loss_and_grad(out, y, mask)
         if self.fused is not None:
             value = self.loss.forward_logits(self.fused.logits, out, y)
             return value, self.loss.backward_logits()
         value = self.loss.forward(out, y)
         return value, self.loss.backward()
 
-    def evaluation_loss(self, out: np.ndarray, y: np.ndarray) -> float:
+    def _masked_loss_and_grad(
+        self, out: np.ndarray, y: np.ndarray, mask: np.ndarray
+    ) -> tuple[float, np.ndarray]:
+        grad = np.zeros_like(out)
+        if not mask.any():
+            return 0.0, grad  # every step is padding: nothing to learn from
+        kept_out, kept_y = out[mask], y[mask]
+        if self.fused is not None:
+            value = self.loss.forward_logits(self.fused.logits[mask], kept_out, kept_y)
+            grad[mask] = self.loss.backward_logits()
+        else:
+            value = self.loss.forward(kept_out, kept_y)
+            grad[mask] = self.loss.backward()
+        return value, grad
+
+    def evaluation_loss(
+        self, out: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None
+    ) -> float:
+        if mask is not None:
+            return self._masked_loss_and_grad(out, y, mask)[0]
         if self.fused is not None:
             return self.loss.forward_logits(self.fused.logits, out, y)
         return self.loss.forward(out, y)
@@ -67,29 +93,50 @@ class Heads:
         self.single = len(heads) == 1
 
     def loss_and_grads(
-        self, outs: list[np.ndarray], ys: list[np.ndarray]
+        self, outs: list[np.ndarray], ys: list[np.ndarray], masks: list[Any] | None = None
     ) -> tuple[float, list[np.ndarray], list[float]]:
-        """The total loss, each output's gradient (weighted), and each output's loss."""
+        """The total loss, each output's gradient (weighted), and each output's loss;
+        ``masks`` (per output, None or (batch, time)) leave padded steps out."""
+        masks = masks or [None] * len(self.heads)
         if self.single:
-            value, grad = self.heads[0].loss_and_grad(outs[0], ys[0])
+            value, grad = self.heads[0].loss_and_grad(outs[0], ys[0], masks[0])
             return value, [grad], [value]
         total = 0.0
         grads = []
         parts = []
-        for head, out, y in zip(self.heads, outs, ys):
-            value, grad = head.loss_and_grad(out, y)
+        for head, out, y, mask in zip(self.heads, outs, ys, masks):
+            value, grad = head.loss_and_grad(out, y, mask)
             parts.append(value)
             total += head.weight * value
             grads.append(grad if head.weight == 1.0 else grad * grad.dtype.type(head.weight))
         return total, grads, parts
 
     def evaluation_losses(
-        self, outs: list[np.ndarray], ys: list[np.ndarray]
+        self, outs: list[np.ndarray], ys: list[np.ndarray], masks: list[Any] | None = None
     ) -> tuple[float, list[float]]:
-        parts = [head.evaluation_loss(out, y) for head, out, y in zip(self.heads, outs, ys)]
+        masks = masks or [None] * len(self.heads)
+        parts = [
+            head.evaluation_loss(out, y, mask)
+            for head, out, y, mask in zip(self.heads, outs, ys, masks)
+        ]
         if self.single:
             return parts[0], parts
         return sum(h.weight * p for h, p in zip(self.heads, parts)), parts
+
+    def update_metrics(
+        self,
+        metrics: list[list[Metric]],
+        outs: list[np.ndarray],
+        ys: list[np.ndarray],
+        masks: list[Any] | None,
+    ) -> None:
+        """Add one batch to every output's metrics (real steps only where masked)."""
+        for index, (group, out, y) in enumerate(zip(metrics, outs, ys)):
+            mask = masks[index] if masks else None
+            if mask is not None:
+                out, y = out[mask], y[mask]
+            for metric in group:
+                metric.update(out, y)
 
     def new_metrics(self, names: list[str] | dict[str, list[str]] | None) -> list[list[Metric]]:
         """Fresh metrics per output from the spec's ``training.metrics``."""

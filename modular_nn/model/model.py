@@ -295,7 +295,7 @@ class Model(Training, DataPreparation, WeightAccess):
     def _loss_and_grad(self, out: Any, y: Any) -> tuple[float, Any]:
         outs = out if isinstance(out, list) else [out]
         ys = y if isinstance(y, list) else [y]
-        total, grads, _ = self.heads.loss_and_grads(outs, ys)
+        total, grads, _ = self.heads.loss_and_grads(outs, ys, self.engine.output_masks)
         return total, grads if isinstance(out, list) else grads[0]
 
     def _require(self, *what: str) -> None:

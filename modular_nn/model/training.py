@@ -57,7 +57,8 @@ class Training:
             outs = self._verified_forward(xs, batch)
         else:
             outs = self.engine.forward(xs, True)
-        loss, grads, _ = self.heads.loss_and_grads(outs, ys)
+        masks = self.engine.output_masks
+        loss, grads, _ = self.heads.loss_and_grads(outs, ys, masks)
         self._last_parts = _
         if verify:
             self.engine.backward(grads, check=self._backward_check(batch))
@@ -68,22 +69,15 @@ class Training:
             raise NonFiniteLoss(loss, epoch, step)  # fit rolls back; see model/guard.py
         self.optimizer.step()  # type: ignore[union-attr]
         self.global_step += 1
-        for group, out, y in zip(metrics, outs, ys):
-            for metric in group:
-                metric.update(out, y)
+        if metrics:
+            self.heads.update_metrics(metrics, outs, ys, masks)
         return loss
 
     def _verified_forward(self: Model, xs: Arrays, batch: int) -> Arrays:
         """Forward in training mode, checking each layer's output shape (first step)."""
-        engine = self.engine
-        values: list[Any] = [None] * engine.slots
-        values[: len(xs)] = xs
-        for step in engine.steps:
-            given = [values[s] for s in step.inputs]
-            out = step.layer.forward(given if step.several else given[0], True)
-            check_forward_output(step.layer, out, batch)
-            values[step.output] = out
-        return [values[s] for s in engine.output_slots]
+        return self.engine.forward(
+            xs, True, observe=lambda step, out: check_forward_output(step.layer, out, batch)
+        )
 
     def _backward_check(self: Model, batch: int) -> Any:
         held = {id(layer): dict(layer.grads) for layer in self._all_layer_objects()}
@@ -328,14 +322,13 @@ class Training:
         count = 0
         for xb, yb in batches:
             outs = self.engine.forward(xb, False)
-            value, values = heads.evaluation_losses(outs, yb)
+            masks = self.engine.output_masks
+            value, values = heads.evaluation_losses(outs, yb, masks)
             size = xb[0].shape[0]
             total += value * size
             parts = [p + v * size for p, v in zip(parts, values)]
             count += size
-            for group, out, y in zip(metrics, outs, yb):
-                for metric in group:
-                    metric.update(out, y)
+            heads.update_metrics(metrics, outs, yb, masks)
         if count == 0:
             raise DataError("no samples to evaluate: the data has 0 rows")
         return heads.logs(total / count, [p / count for p in parts], metrics)

@@ -132,6 +132,7 @@ def infer_graph_shapes(
     and the shapes by value name (None when any node failed)."""
     issues: list[SpecIssue] = []
     shapes: dict[str, Shape | None] = dict(plan.inputs)
+    masks = MaskFlow()
     owner_input: dict[str, Any] = {}
     total = 0
     limit = max_params()
@@ -158,6 +159,8 @@ def infer_graph_shapes(
         else:
             owner_input[node.name] = shape
         output, count = _node_output(layer, node, shape, issues)
+        if output is not None and not masks.through(layer, node, shape, issues):
+            output = None
         shapes[node.name] = output
         total += count
         if count > limit:
@@ -180,6 +183,42 @@ def infer_graph_shapes(
     if issues or any(shapes.get(name) is None for name in plan.outputs):
         return issues, None
     return issues, shapes  # type: ignore[return-value]
+
+
+class MaskFlow:
+    """Which values carry a mask (padded sequences), node by node, and who put it there."""
+
+    def __init__(self) -> None:
+        #: value name -> the node whose layer made the mask it carries
+        self.source: dict[str, str] = {}
+
+    def through(self, layer: Layer, node: Node, shape: Any, issues: list[SpecIssue]) -> bool:
+        """Record whether ``node``'s output carries a mask; False (with an issue) when a
+        masked value reaches a layer that does not support masking."""
+        flags = [value in self.source for value in node.inputs]
+        if any(flags) and not layer.supports_masking:
+            origin = next(self.source[v] for v in node.inputs if v in self.source)
+            issues.append(
+                SpecIssue(
+                    node.path,
+                    f"layer {node.name!r} ({layer.type_name}) cannot take a masked input: the "
+                    f"mask that {origin!r} puts on padded steps reaches it, and "
+                    f"{layer.type_name} does not support masking",
+                    "consume the mask first (a recurrent layer, a global pooling), or drop "
+                    "mask_zero",
+                )
+            )
+            return False
+        try:
+            masked = layer.produces_mask(shape, flags if layer.takes_several_inputs() else flags[0])
+        except Exception as exc:  # noqa: BLE001 - a (third-party) component's own bug
+            problem = f"produces_mask raised {type(exc).__name__}: {exc}"
+            issues.append(component_bug(layer.type_name, node.name, node.path, problem))
+            return False
+        if masked:
+            inherited = [self.source[v] for v in node.inputs if v in self.source]
+            self.source[node.name] = inherited[0] if inherited else node.name
+        return True
 
 
 def spec_param_count(spec: ModelSpec) -> int:
