@@ -20,6 +20,7 @@ class ActivationLayer(ActivatedLayer):
     """
 
     type_name = "activation"
+    supports_masking = True  # per step: a mask on the time axis passes through
 
     class Config(ComponentConfig):
         activation: ActivationRef = Field(..., description="the activation to apply")

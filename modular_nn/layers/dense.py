@@ -30,6 +30,7 @@ class Dense(KernelLayer):
     """
 
     type_name = "dense"
+    supports_masking = True  # per step: a mask on the time axis passes through
 
     class Config(ComponentConfig):
         units: int = Field(..., gt=0, description="number of output units")

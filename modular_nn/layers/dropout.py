@@ -24,6 +24,7 @@ class Dropout(Layer):
     """
 
     type_name = "dropout"
+    supports_masking = True  # per step: a mask on the time axis passes through
 
     class Config(ComponentConfig):
         rate: float = Field(0.5, ge=0, lt=1, description="probability of dropping an input")

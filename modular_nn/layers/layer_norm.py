@@ -28,6 +28,7 @@ class LayerNorm(Layer):
     """
 
     type_name = "layer_norm"
+    supports_masking = True  # per step: a mask on the time axis passes through
 
     class Config(ComponentConfig):
         epsilon: float = Field(1e-5, gt=0, description="added to the variance")

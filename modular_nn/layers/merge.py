@@ -44,6 +44,8 @@ class Merge(Layer):
     """
 
     input_count: ClassVar[tuple[int, int | None]] = (2, None)
+    #: masks pass through, combined by logical AND (``Layer.compute_mask``), as in Keras
+    supports_masking: ClassVar[bool] = True
 
     def input_shapes(self, input_shape: Any) -> list[Shape]:
         """``input_shape`` as a list of shapes, its length checked against ``input_count``."""
