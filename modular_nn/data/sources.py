@@ -258,8 +258,10 @@ class H5Source(BatchSource):
                 names = sorted(k for k in f if isinstance(f[k], h5py.Dataset))
                 shapes = {}
                 counts: dict[str, int | None] = {}
+                x_hint = None if self.inputs is not None else ("--x-key", "x")
+                y_hint = None if self.outputs is not None else ("--y-key", "y")
                 for name, key in self.input_keys.items():
-                    x = _dataset(f, key, names, self.path, "--x-key", "x")
+                    x = _dataset(f, key, names, self.path, x_hint)
                     if x.dtype.kind not in "biuf":
                         raise DataError(
                             f"{self.path}: {key!r} must be numeric, received dtype {x.dtype}"
@@ -268,7 +270,7 @@ class H5Source(BatchSource):
                     counts[key] = int(x.shape[0])
                 if labels:
                     for key in self.target_keys.values():
-                        y = _dataset(f, key, names, self.path, "--y-key", "y")
+                        y = _dataset(f, key, names, self.path, y_hint)
                         counts[key] = int(y.shape[0]) if y.shape else None
                 _check_counts(self.path, counts)
         except FileNotFoundError:
@@ -297,14 +299,16 @@ def _check_counts(path: Path, counts: dict[str, int | None]) -> None:
             )
 
 
-def _dataset(f: Any, key: str, names: list[str], path: Path, flag: str, query: str) -> Any:
+def _dataset(f: Any, key: str, names: list[str], path: Path, hint: tuple[str, str] | None) -> Any:
+    """The dataset ``key`` of ``f``; ``hint`` is the option and query key that choose it."""
     import h5py
 
     item = f.get(key)
     if not isinstance(item, h5py.Dataset) or item.ndim == 0:
+        choose = f"; choose one with {hint[0]} (or {path.name}?{hint[1]}=NAME)" if hint else ""
         raise DataError(
             f"{path} has no dataset {key!r} with a sample axis; datasets: "
-            f"{', '.join(names) or 'none'}; choose one with {flag} (or {path.name}?{query}=NAME)"
+            f"{', '.join(names) or 'none'}{choose}"
         )
     return item
 
