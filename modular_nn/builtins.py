@@ -44,7 +44,9 @@ from modular_nn.layers.layer_norm import LayerNorm
 from modular_nn.layers.max_pool2d import MaxPool2D
 from modular_nn.layers.maximum import Maximum
 from modular_nn.layers.minimum import Minimum
+from modular_nn.layers.multi_head_attention import MultiHeadAttention
 from modular_nn.layers.multiply import Multiply
+from modular_nn.layers.positional_embedding import PositionalEmbedding
 from modular_nn.layers.reshape import Reshape
 from modular_nn.layers.subtract import Subtract
 from modular_nn.losses.binary_crossentropy import BinaryCrossentropy
@@ -79,6 +81,8 @@ LAYERS = [
     Maximum,
     Minimum,
     Concatenate,
+    MultiHeadAttention,
+    PositionalEmbedding,
 ]
 ACTIVATIONS = [Linear, Sigmoid, ReLU, Tanh, Softmax, LeakyReLU, ELU, GELU, SiLU, Softplus]
 LOSSES = [

@@ -27,7 +27,9 @@ _MODULES = {
     "MaxPool2D": "max_pool2d",
     "Maximum": "maximum",
     "Minimum": "minimum",
+    "MultiHeadAttention": "multi_head_attention",
     "Multiply": "multiply",
+    "PositionalEmbedding": "positional_embedding",
     "Reshape": "reshape",
     "Subtract": "subtract",
 }

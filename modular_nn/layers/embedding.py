@@ -28,6 +28,10 @@ class Embedding(Layer):
         output_dim: embedding size, a positive integer.
         embeddings_initializer: default ``normal`` (mean 0, stddev 0.05; Keras
             draws uniform on [-0.05, 0.05], PyTorch N(0, 1)).
+        mask_zero: id 0 is padding (default false, Keras's semantics): the output
+            carries the mask ``ids != 0``, shape ``(batch, *ids_shape)``, for the
+            layers after (attention, recurrent layers, pooling). Id 0 still looks up
+            row 0, so ``input_dim`` counts the padding id.
 
     Shape: ``(batch, *ids_shape)`` to ``(batch, *ids_shape, output_dim)``;
     ``embeddings`` is ``(input_dim, output_dim)``.
@@ -40,12 +44,22 @@ class Embedding(Layer):
         input_dim: int = Field(..., gt=0, description="vocabulary size (ids are < input_dim)")
         output_dim: int = Field(..., gt=0, description="size of each embedding vector")
         embeddings_initializer: InitializerRef = "normal"
+        mask_zero: bool = Field(False, description="id 0 is padding: the output is masked there")
 
     def compute_output_shape(self, input_shape: Shape) -> Shape:
         return (*input_shape, self.config.output_dim)
 
     def param_shapes(self, input_shape: Shape) -> dict[str, Shape]:
         return {"embeddings": (self.config.input_dim, self.config.output_dim)}
+
+    def produces_mask(self, input_shape: Any, input_masked: Any) -> bool:
+        return bool(self.config.mask_zero)
+
+    def compute_mask(self, x: Any, input_mask: Any) -> np.ndarray | None:
+        # Keras: True where a step is real, i.e. its id is not the padding id 0
+        if not self.config.mask_zero:
+            return None
+        return np.asarray(x) != 0
 
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
         output_shape = super().build(input_shape, rng, dtype)

@@ -63,3 +63,32 @@ def test_out_of_range_and_fractional_ids_are_data_errors() -> None:
     with pytest.raises(mnn.DataError, match="whole numbers"):
         layer.forward(np.array([[0.5, 1.0]]))
     np.testing.assert_array_equal(layer.forward(np.array([[2.0, 1.0]])), layer.forward([[2, 1]]))
+
+
+def test_mask_zero_marks_the_padding_id() -> None:
+    layer = Embedding(input_dim=5, output_dim=2, mask_zero=True)
+    assert layer.produces_mask((4,), False)
+    layer.build((4,), np.random.default_rng(0), np.float32)
+    ids = np.array([[3, 1, 0, 0], [2, 4, 4, 0]])
+    out = layer.forward(ids)
+    np.testing.assert_array_equal(out, layer.params["embeddings"][ids])  # ids work as before
+    mask = layer.compute_mask(ids, None)
+    assert mask.dtype == bool and mask.shape == (2, 4)
+    np.testing.assert_array_equal(mask, [[True, True, False, False], [True, True, True, False]])
+    np.testing.assert_array_equal(layer.compute_mask(ids.astype(np.float32), None), mask)
+
+
+def test_without_mask_zero_there_is_no_mask() -> None:
+    layer = Embedding(input_dim=5, output_dim=2)
+    assert layer.get_config()["mask_zero"] is False
+    assert not layer.produces_mask((4,), False)
+    assert layer.compute_mask(np.array([[0, 1]]), None) is None
+
+
+def test_mask_zero_keeps_the_gradient_of_every_id() -> None:
+    ids = np.array([[0, 3, 3, 1], [3, 0, 0, 2]])
+    layer = Embedding(input_dim=4, output_dim=3, mask_zero=True)
+    results = check_layer_gradients(layer, (4,), x=ids)
+    assert set(results) == {"embeddings"}
+    assert_gradients_close(results)
+    assert layer.grads["embeddings"][0].any()  # the mask is for the layers after: lookups unchanged
