@@ -196,6 +196,12 @@ class SharesEntry(_LayerEntryHead):
     """``{"name": ..., "shares": "enc", "inputs": [...]}``: apply layer (or block) ``enc``
     again, with the same weights."""
 
+    @model_serializer(mode="wrap")
+    def _without_unset_keys(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        return _drop_none(handler(self), ("inputs", "type"))
+
     name: Optional[str] = Field(None, description="unique name of this use")  # noqa: UP045
     shares: str = Field(..., min_length=1, description="the layer or block applied again")
     type: Optional[str] = Field(  # noqa: UP045
