@@ -31,16 +31,22 @@ from modular_nn.initializers.zeros import Zeros
 from modular_nn.layers.activation import ActivationLayer
 from modular_nn.layers.add import Add
 from modular_nn.layers.average import Average
+from modular_nn.layers.avg_pool1d import AvgPool1D
 from modular_nn.layers.avg_pool2d import AvgPool2D
 from modular_nn.layers.batch_norm import BatchNorm
 from modular_nn.layers.concatenate import Concatenate
+from modular_nn.layers.conv1d import Conv1D
 from modular_nn.layers.conv2d import Conv2D
 from modular_nn.layers.dense import Dense
 from modular_nn.layers.dropout import Dropout
 from modular_nn.layers.embedding import Embedding
 from modular_nn.layers.flatten import Flatten
+from modular_nn.layers.global_avg_pool1d import GlobalAvgPool1D
 from modular_nn.layers.global_avg_pool2d import GlobalAvgPool2D
+from modular_nn.layers.global_max_pool1d import GlobalMaxPool1D
+from modular_nn.layers.global_max_pool2d import GlobalMaxPool2D
 from modular_nn.layers.layer_norm import LayerNorm
+from modular_nn.layers.max_pool1d import MaxPool1D
 from modular_nn.layers.max_pool2d import MaxPool2D
 from modular_nn.layers.maximum import Maximum
 from modular_nn.layers.minimum import Minimum
@@ -71,6 +77,12 @@ LAYERS = [
     MaxPool2D,
     AvgPool2D,
     GlobalAvgPool2D,
+    GlobalMaxPool2D,
+    Conv1D,
+    MaxPool1D,
+    AvgPool1D,
+    GlobalAvgPool1D,
+    GlobalMaxPool1D,
     Flatten,
     Reshape,
     Embedding,

@@ -1,4 +1,4 @@
-"""Sliding-window geometry shared by ``conv2d`` and the pooling layers (NHWC).
+"""Sliding-window geometry shared by the convolution and pooling layers (NHWC).
 
 Output sizes and padding follow Keras/TensorFlow. Along one spatial axis of
 size ``n``, with kernel ``k``, stride ``s``, dilation ``d`` and span
@@ -6,7 +6,13 @@ size ``n``, with kernel ``k``, stride ``s``, dilation ``d`` and span
 
 - ``valid``: no padding, ``out = (n - span) // s + 1`` (the span must fit);
 - ``same``: ``out = ceil(n / s)``, padded with ``max((out - 1) * s + span - n, 0)``
-  elements, the smaller half before and the larger half after.
+  elements, the smaller half before and the larger half after;
+- ``causal`` (``conv1d``): ``out = ceil(n / s)``, padded with ``span - 1`` elements
+  before and none after, so output step ``t`` reads no input after step ``t * s``.
+
+The 1-D layers (``conv1d``, ``max_pool1d``, ``avg_pool1d``) run on sequences
+``(batch, time, features)`` viewed as images of height 1, ``(batch, 1, time,
+features)`` (a view, no copy): ``sequence_geometry`` gives that window.
 
 Window ``(i, j)`` of the kernel reads the padded input at rows
 ``i * d + s * r`` for output rows ``r``: one strided slice per kernel
@@ -28,6 +34,8 @@ from pydantic import AfterValidator, Field
 from modular_nn.errors import ShapeError
 
 Padding = Literal["valid", "same"]
+#: Padding of ``conv1d``: Keras's ``causal`` besides ``valid`` and ``same``.
+SequencePadding = Literal["valid", "same", "causal"]
 
 
 def _as_pair(value: int | tuple[int, int]) -> tuple[int, int]:
@@ -40,6 +48,17 @@ IntPair = Annotated[
     AfterValidator(_as_pair),
 ]
 """A positive integer or a pair of them (height, width); normalized to a pair."""
+
+
+def _as_int(value: int | tuple[int]) -> int:
+    return value if isinstance(value, int) else int(value[0])
+
+
+IntOne = Annotated[
+    Union[PositiveInt, tuple[PositiveInt]],  # noqa: UP007 - pydantic schema
+    AfterValidator(_as_int),
+]
+"""A positive integer, or a list of one (Keras's ``(3,)``); normalized to the integer."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +108,8 @@ def _axis(size: int, kernel: int, stride: int, dilation: int, padding: str) -> t
         out = -(-size // stride)
         total = max((out - 1) * stride + span - size, 0)
         return out, total // 2, total - total // 2
+    if padding == "causal":
+        return -(-size // stride), span - 1, 0
     return (size - span) // stride + 1, 0, 0
 
 
@@ -99,10 +120,12 @@ def window_geometry(
     strides: tuple[int, int],
     padding: str,
     dilation: tuple[int, int] = (1, 1),
+    labels: tuple[str, str] = ("height", "width"),
 ) -> WindowGeometry:
-    """The geometry of a window over ``input_hw``; ``ShapeError`` when it does not fit."""
+    """The geometry of a window over ``input_hw``; ``ShapeError`` when it does not fit
+    (naming the axis with ``labels``)."""
     axes = []
-    for size, k, s, d, label in zip(input_hw, kernel, strides, dilation, ("height", "width")):
+    for size, k, s, d, label in zip(input_hw, kernel, strides, dilation, labels):
         span = d * (k - 1) + 1
         if padding == "valid" and span > size:
             raise ShapeError(
@@ -124,6 +147,26 @@ def image_hw(layer: str, input_shape: tuple[int, ...]) -> tuple[int, int]:
             f"received input shape {tuple(input_shape)}"
         )
     return int(input_shape[0]), int(input_shape[1])
+
+
+def sequence_steps(layer: str, input_shape: tuple[int, ...]) -> int:
+    """``time`` of a per-sample ``(time, features)`` shape; ``ShapeError`` unless rank 2."""
+    if len(input_shape) != 2:
+        raise ShapeError(
+            f"{layer} expects sequences of shape (time, features), "
+            f"received input shape {tuple(input_shape)}"
+        )
+    return int(input_shape[0])
+
+
+def sequence_geometry(
+    layer: str, steps: int, kernel: int, stride: int, padding: str, dilation: int = 1
+) -> WindowGeometry:
+    """The window of a 1-D layer over ``steps`` time steps, as a 2-D window of height 1
+    over the ``(batch, 1, time, features)`` view; ``ShapeError`` when it does not fit."""
+    return window_geometry(
+        layer, (1, steps), (1, kernel), (1, stride), padding, (1, dilation), ("height", "time")
+    )
 
 
 def pad(x: np.ndarray, geometry: WindowGeometry, value: float = 0.0) -> np.ndarray:

@@ -66,6 +66,7 @@ DEFAULT_EXAMPLES: dict[str, Example] = {
 }
 
 _IMAGE = (6, 6, 2)
+_SEQUENCE = (7, 3)
 
 #: Examples of modular_nn's own components, by ``(kind, name)``. Add a line for each new one.
 BUILTIN_EXAMPLES: dict[tuple[str, str], Example] = {
@@ -80,6 +81,14 @@ BUILTIN_EXAMPLES: dict[tuple[str, str], Example] = {
     ("layers", "max_pool2d"): Example({"pool_size": 2}, _IMAGE),
     ("layers", "avg_pool2d"): Example({"pool_size": 2}, _IMAGE),
     ("layers", "global_avg_pool2d"): Example({}, _IMAGE),
+    ("layers", "global_max_pool2d"): Example({}, _IMAGE),
+    ("layers", "conv1d"): Example(
+        {"filters": 3, "kernel_size": 3, "padding": "causal", "activation": "tanh"}, _SEQUENCE
+    ),
+    ("layers", "max_pool1d"): Example({"pool_size": 2}, _SEQUENCE),
+    ("layers", "avg_pool1d"): Example({"pool_size": 2}, _SEQUENCE),
+    ("layers", "global_avg_pool1d"): Example({}, _SEQUENCE),
+    ("layers", "global_max_pool1d"): Example({}, _SEQUENCE),
     ("layers", "flatten"): Example({}, (3, 2, 2)),
     ("layers", "reshape"): Example({"target_shape": [3, -1]}, (6,)),
     ("layers", "embedding"): Example({"input_dim": 7, "output_dim": 3}, (5,), (0, 7)),
