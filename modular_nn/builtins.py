@@ -34,6 +34,7 @@ from modular_nn.layers.average import Average
 from modular_nn.layers.avg_pool1d import AvgPool1D
 from modular_nn.layers.avg_pool2d import AvgPool2D
 from modular_nn.layers.batch_norm import BatchNorm
+from modular_nn.layers.bidirectional import Bidirectional
 from modular_nn.layers.concatenate import Concatenate
 from modular_nn.layers.conv1d import Conv1D
 from modular_nn.layers.conv2d import Conv2D
@@ -45,7 +46,9 @@ from modular_nn.layers.global_avg_pool1d import GlobalAvgPool1D
 from modular_nn.layers.global_avg_pool2d import GlobalAvgPool2D
 from modular_nn.layers.global_max_pool1d import GlobalMaxPool1D
 from modular_nn.layers.global_max_pool2d import GlobalMaxPool2D
+from modular_nn.layers.gru import GRU
 from modular_nn.layers.layer_norm import LayerNorm
+from modular_nn.layers.lstm import LSTM
 from modular_nn.layers.max_pool1d import MaxPool1D
 from modular_nn.layers.max_pool2d import MaxPool2D
 from modular_nn.layers.maximum import Maximum
@@ -54,6 +57,7 @@ from modular_nn.layers.multi_head_attention import MultiHeadAttention
 from modular_nn.layers.multiply import Multiply
 from modular_nn.layers.positional_embedding import PositionalEmbedding
 from modular_nn.layers.reshape import Reshape
+from modular_nn.layers.simple_rnn import SimpleRNN
 from modular_nn.layers.subtract import Subtract
 from modular_nn.losses.binary_crossentropy import BinaryCrossentropy
 from modular_nn.losses.categorical_crossentropy import CategoricalCrossentropy
@@ -93,6 +97,10 @@ LAYERS = [
     Maximum,
     Minimum,
     Concatenate,
+    SimpleRNN,
+    LSTM,
+    GRU,
+    Bidirectional,
     MultiHeadAttention,
     PositionalEmbedding,
 ]

@@ -99,6 +99,12 @@ BUILTIN_EXAMPLES: dict[tuple[str, str], Example] = {
     ("layers", "maximum"): Example({}, [(4,), (4,), (4,)]),
     ("layers", "minimum"): Example({}, [(4,), (4,), (4,)]),
     ("layers", "concatenate"): Example({"axis": -1}, [(3, 2), (3, 4)]),
+    ("layers", "simple_rnn"): Example({"units": 3, "return_sequences": True}, (5, 4)),
+    ("layers", "lstm"): Example({"units": 3}, (5, 4)),
+    ("layers", "gru"): Example({"units": 4, "return_sequences": True}, (4, 3)),
+    ("layers", "bidirectional"): Example(
+        {"layer": {"type": "lstm", "units": 3, "return_sequences": True}}, (5, 4)
+    ),
     # no biases: dL/d(key_bias) is 0 exactly, which a relative finite-difference check
     # cannot confirm (tests/layers/test_multi_head_attention.py checks it on its own)
     ("layers", "multi_head_attention"): Example(

@@ -1,0 +1,108 @@
+"""Gated recurrent unit layer (Cho et al., 2014), as Keras's ``GRU`` with ``reset_after``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from modular_nn.components.component import ComponentConfig
+from modular_nn.components.layer import Shape
+from modular_nn.layers.recurrent import GatedRecurrentConfig, Recurrent, StepActivation
+
+
+class GRU(Recurrent):
+    """GRU layer with gates z, r, h (in that order in the weights), reset after the
+    recurrent product (Keras's default ``reset_after=True``, PyTorch's formula)::
+
+        [x_z, x_r, x_h] = x_t W + b_in        [u_z, u_r, u_h] = h_{t-1} U + b_rec
+        z = s(x_z + u_z)   r = s(x_r + u_r)   n = a(x_h + r * u_h)
+        h_t = z * h_{t-1} + (1 - z) * n
+
+    with s the ``recurrent_activation`` and a the ``activation``. PyTorch's
+    ``nn.GRU`` computes the same with gate order r, z, n.
+
+    Args:
+        units: size of the state and of the output, a positive integer.
+        activation: a (default ``tanh``).
+        recurrent_activation: s (default ``sigmoid``).
+        return_sequences, go_backwards, use_bias, kernel_initializer,
+        recurrent_initializer, bias_initializer: as for every recurrent layer
+        (``RecurrentConfig`` in ``modular_nn/layers/recurrent.py``).
+
+    Shape:
+        sequences and masks as every recurrent layer (``Recurrent``);
+        ``kernel`` ``(in, 3*units)``, ``recurrent_kernel`` ``(units, 3*units)``,
+        ``bias`` ``(2, 3*units)``: row 0 b_in, row 1 b_rec.
+    """
+
+    type_name = "gru"
+
+    class Config(GatedRecurrentConfig):
+        pass
+
+    gates = 3
+    state_names = ("h",)
+    separate_recurrent_grad = True  # dL/d(u_h) = dL/d(x_h) * r
+
+    def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
+        super().__init__(config, **options)
+        self.gate_act = StepActivation(self.config.recurrent_activation)
+        units = self.config.units
+        self.zr = slice(0, 2 * units)
+        self.hh = slice(2 * units, 3 * units)
+
+    def bias_shape(self) -> Shape:
+        return (2, 3 * self.config.units)
+
+    def input_bias(self) -> np.ndarray | None:
+        return self.params["bias"][0] if self.config.use_bias else None
+
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        batch, time = x.shape[:2]
+        self.u_h = np.empty((time, batch, self.config.units), self.dtype)  # h_{t-1} U_h + b
+        return super().forward(x, training)
+
+    def step(self, t: int, z: np.ndarray) -> None:
+        u = self.recurrent_product(t)
+        if self.config.use_bias:
+            u += self.params["bias"][1]
+        z[:, self.zr] += u[:, self.zr]
+        gates = self.gate_act.forward(z[:, self.zr], t)  # z becomes [z, r, n], kept
+        u_h = self.u_h[t]
+        u_h[...] = u[:, self.hh]
+        n = z[:, self.hh]
+        n += gates[:, self.config.units :] * u_h  # r * u_h
+        self.act.forward(n, t)
+        # h_t = n + z (h_{t-1} - n)
+        h = self.states["h"][t + 1]
+        np.subtract(self.states["h"][t], n, out=h)
+        h *= gates[:, : self.config.units]
+        h += n
+
+    def step_backward(
+        self, t: int, d_states: dict[str, np.ndarray], dzx: np.ndarray, dzh: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        units = self.config.units
+        z, r, n = (self.z[t][:, k * units : (k + 1) * units] for k in range(3))
+        dh = d_states["h"]
+        h_prev = self.states["h"][t]
+        dz, dr, dn = (dzx[:, k * units : (k + 1) * units] for k in range(3))
+        # h = z h_prev + (1 - z) n:  dz = dh (h_prev - n);  dn = dh (1 - z);  dh_prev = dh z
+        np.subtract(h_prev, n, out=dz)
+        dz *= dh
+        np.subtract(1, z, out=dn)
+        dn *= dh
+        dn[...] = self.act.backward(dn, n, t)  # now dL/d(x_h + r u_h)
+        # x_h + r u_h:  dr = dn u_h;  d(u_h) = dn r
+        np.multiply(dn, self.u_h[t], out=dr)
+        dzx[:, self.zr] = self.gate_act.backward(dzx[:, self.zr], self.z[t][:, self.zr], t)
+        dzh[:, self.zr] = dzx[:, self.zr]
+        np.multiply(dn, r, out=dzh[:, self.hh])
+        dh_prev = dzh @ self.params["recurrent_kernel"].T
+        dh_prev += dh * z
+        return {"h": dh_prev}
+
+    def bias_gradient(self, dzx: np.ndarray, dzh: np.ndarray) -> None:
+        np.sum(dzx, axis=0, out=self.grads["bias"][0])
+        np.sum(dzh, axis=0, out=self.grads["bias"][1])
