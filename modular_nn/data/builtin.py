@@ -23,12 +23,22 @@ Each has a fixed train/test split: the same data on every machine and run.
   ``train_test_split(test_size=360, stratify=labels, random_state=0)``; it
   holds ``images`` (uint8, 1797x8x8), ``labels`` (uint8) and the
   ``train_index``/``test_index`` of the split.
+- ``digits_multitask``: ``digits`` with two named targets, ``{"digit": label,
+  "even": 1 if the digit is even else 0}``, for a model whose outputs are
+  named ``digit`` and ``even``; the same images and split.
+- ``digits_pairs``: pairs of digit images for a Siamese model, inputs
+  ``{"left": ..., "right": ...}`` (8x8x1 each, scaled as ``digits``), target
+  ``{"same": 1 if both show the same digit else 0}``. 6,000 train pairs made
+  from the 1,437 train images of ``digits`` only and 1,000 test pairs from its
+  360 test images only (no image is in both), exactly half of each "same",
+  drawn from a fixed seed.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -93,19 +103,73 @@ def digits() -> Dataset:
     return Dataset(x[train], y[train], x[test], y[test], name="builtin:digits")
 
 
+def digits_multitask() -> Dataset:
+    """``digits`` with targets ``{"digit": label, "even": label % 2 == 0}`` (int64)."""
+    ds = digits()
+
+    def targets(labels: np.ndarray) -> dict[str, np.ndarray]:
+        return {"digit": labels, "even": (labels % 2 == 0).astype(np.int64)}
+
+    return replace(
+        ds, y_train=targets(ds.y_train), y_test=targets(ds.y_test), name="builtin:digits_multitask"
+    )
+
+
+def _pairs(
+    labels: np.ndarray, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices ``(left, right)`` of ``n`` pairs of distinct images, half of the same label
+    (a label, then two of its images), half of two different labels, shuffled; and 0/1
+    "same" targets."""
+    classes = np.unique(labels)
+    members = [np.flatnonzero(labels == c) for c in classes]
+    same = rng.permutation(np.arange(n) % 2 == 0)
+    left, right = np.empty(n, np.int64), np.empty(n, np.int64)
+    for k in range(n):
+        if same[k]:
+            left[k], right[k] = rng.choice(members[rng.integers(len(classes))], 2, replace=False)
+        else:
+            a, b = rng.choice(len(classes), 2, replace=False)
+            left[k], right[k] = rng.choice(members[a]), rng.choice(members[b])
+    return left, right, same.astype(np.int64)
+
+
+def digits_pairs(n_train: int = 6000, n_test: int = 1000, seed: int = 0) -> Dataset:
+    """Pairs of digit images, ``same`` 1 when both show the same digit; train pairs from
+    the train images of ``digits``, test pairs from its test images; half "same"."""
+    ds = digits()
+    rng = np.random.default_rng(seed)
+    parts: list[dict[str, np.ndarray]] = []
+    for x, y, n in ((ds.x_train, ds.y_train, n_train), (ds.x_test, ds.y_test, n_test)):
+        images = x.reshape(-1, 8, 8, 1)
+        left, right, same = _pairs(y, n, rng)
+        parts += [{"left": images[left], "right": images[right]}, {"same": same}]
+    return Dataset(*parts, name="builtin:digits_pairs")
+
+
 BUILTIN_DATASETS: dict[str, Callable[[], Dataset]] = {
     "digits": digits,
+    "digits_multitask": digits_multitask,
+    "digits_pairs": digits_pairs,
     "moons": moons,
     "spirals": spirals,
     "xor": xor,
 }
 
 
-def load_builtin(name: str, input_shape: Sequence[int] | None = None) -> Dataset:
-    """The built-in dataset ``name`` (``digits``, ``moons``, ``spirals``, ``xor``).
+def load_builtin(
+    name: str,
+    input_shape: Sequence[int]
+    | Sequence[Sequence[int]]
+    | Mapping[str, Sequence[int]]
+    | None = None,
+) -> Dataset:
+    """The built-in dataset ``name`` (``digits``, ``digits_multitask``, ``digits_pairs``,
+    ``moons``, ``spirals``, ``xor``).
 
     With ``input_shape`` each sample is reshaped to it when it holds the same
-    number of values (``load_builtin("digits", [8, 8, 1])`` gives NHWC images).
+    number of values (``load_builtin("digits", [8, 8, 1])`` gives NHWC images); for
+    named inputs, a dict of shapes or a list in input order (``model.input_shape``).
     Raises ``DataError`` for an unknown name.
     """
     name = name.removeprefix("builtin:")
