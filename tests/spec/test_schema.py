@@ -40,7 +40,7 @@ def test_there_are_examples() -> None:
         path
         for path in EXAMPLES
         if {"batch_norm", "dropout"}
-        <= {layer["type"] for layer in json.loads(path.read_text())["layers"]}
+        <= {layer.get("type") for layer in json.loads(path.read_text())["layers"]}
     ]
     assert uses_bn_and_dropout, "an example must use batch_norm and dropout"
 
