@@ -373,3 +373,35 @@ def test_matches_pytorch_over_three_sgd_steps(type_name: str, options: dict[str,
             np.testing.assert_allclose(value, theirs[name], rtol=1e-9, atol=1e-12, err_msg=name)
     expected = twin.forward(torch.tensor(x)).detach().numpy()
     np.testing.assert_allclose(model.predict(x), expected, rtol=1e-9, atol=1e-12)
+
+
+# ----- in a model: a mask from embedding(mask_zero) --------------------------------------
+@pytest.mark.parametrize(
+    "recurrent",
+    [
+        {"type": "lstm", "units": 4},
+        {"type": "gru", "units": 4, "go_backwards": True},
+        {"type": "bidirectional", "layer": {"type": "simple_rnn", "units": 4}},
+    ],
+    ids=["lstm", "gru-backwards", "bidirectional"],
+)
+def test_left_and_right_padding_give_the_same_prediction(recurrent: dict[str, Any]) -> None:
+    model = mnn.build_model(
+        {
+            "input_shape": [6],
+            "layers": [
+                {"type": "embedding", "input_dim": 9, "output_dim": 3, "mask_zero": True},
+                recurrent,
+                {"type": "dense", "units": 2},
+            ],
+            "loss": "mse",
+            "optimizer": "sgd",
+        }
+    )
+    tokens = np.array([[3, 1, 4, 0, 0, 0], [5, 0, 0, 0, 0, 0], [2, 6, 5, 3, 5, 8]])
+    left = np.array([[0, 0, 0, 3, 1, 4], [0, 0, 0, 0, 0, 5], [2, 6, 5, 3, 5, 8]])
+    np.testing.assert_allclose(model.predict(tokens), model.predict(left), rtol=1e-6)
+    unmasked = model.predict(np.where(tokens == 0, 7, tokens))  # a real token changes it
+    assert not np.allclose(unmasked[:2], model.predict(tokens)[:2])
+    losses = [model.train_on_batch(tokens, np.ones((3, 2))) for _ in range(3)]
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
