@@ -71,8 +71,17 @@ class DataError(ModularNNError):
     """Input arrays or a data source do not fit the model or are malformed."""
 
 
+class ExportError(ModularNNError):
+    """A model cannot be exported (a missing extra, a component without an export method,
+    an operation the target format or runtime lacks); nothing is written."""
+
+
 class LayerNotFoundError(ModularNNError, KeyError):
     """``model.get_layer(name)`` for a name no layer has (also a ``KeyError``)."""
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class DistributedError(TrainingError):
+    """A data-parallel run cannot start or go on (no MPI, processes that disagree)."""

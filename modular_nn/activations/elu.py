@@ -7,6 +7,7 @@ from pydantic import Field
 
 from modular_nn.components.activation import Activation
 from modular_nn.components.component import ComponentConfig
+from modular_nn.export.builder import OnnxBuilder
 
 
 class ELU(Activation):
@@ -39,3 +40,13 @@ class ELU(Activation):
         slope = self.negative_part + alpha
         slope += self.positive * np.asarray(1 - alpha, dtype=slope.dtype)
         return grad_out * slope
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        if builder.dtype != np.float64:
+            return builder.node("Elu", inputs, alpha=self.config.alpha)
+        # onnxruntime has no float64 Elu: max(x, 0) + alpha (e^min(x, 0) - 1)
+        x, zero = inputs[0], builder.constant(0.0, "zero")
+        negative = builder.node("Exp", [builder.node("Min", [x, zero])])
+        negative = builder.node("Sub", [negative, builder.constant(1.0, "one")])
+        negative = builder.node("Mul", [negative, builder.constant(self.config.alpha, "alpha")])
+        return builder.node("Add", [builder.node("Max", [x, zero]), negative])

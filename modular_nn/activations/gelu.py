@@ -10,6 +10,7 @@ from pydantic import Field
 from modular_nn.activations.erf import erf
 from modular_nn.components.activation import Activation
 from modular_nn.components.component import ComponentConfig
+from modular_nn.export.builder import OnnxBuilder
 
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
@@ -52,3 +53,20 @@ class GELU(Activation):
             return grad_out * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
         # d/dx x Φ(x) = Φ(x) + x φ(x)
         return grad_out * (self.cdf + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x))
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        x = inputs[0]
+        if self.config.approximate:
+            # x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2
+            cube = builder.node("Mul", [builder.node("Mul", [x, x]), x])
+            cube = builder.node("Mul", [cube, builder.constant(_TANH_CUBIC, "cubic")])
+            u = builder.node(
+                "Mul", [builder.node("Add", [x, cube]), builder.constant(_SQRT_2_OVER_PI)]
+            )
+            t = builder.node("Add", [builder.node("Tanh", [u]), builder.constant(1.0, "one")])
+            return builder.node("Mul", [builder.node("Mul", [x, builder.constant(0.5, "half")]), t])
+        # exact: x Φ(x) with Φ(x) = (1 + erf(x / sqrt 2)) / 2
+        erf_ = builder.node("Erf", [builder.node("Mul", [x, builder.constant(math.sqrt(0.5))])])
+        cdf = builder.node("Add", [erf_, builder.constant(1.0, "one")])
+        cdf = builder.node("Mul", [cdf, builder.constant(0.5, "half")], "cdf")
+        return builder.node("Mul", [x, cdf])

@@ -7,6 +7,7 @@ from pydantic import AliasChoices, Field
 
 from modular_nn.components.activation import Activation
 from modular_nn.components.component import ComponentConfig
+from modular_nn.export.builder import OnnxBuilder
 
 
 class LeakyReLU(Activation):
@@ -41,3 +42,6 @@ class LeakyReLU(Activation):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # f'(x) = 1 for x >= 0, negative_slope otherwise
         return grad_out * self.slope
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        return builder.node("LeakyRelu", inputs, alpha=self.config.negative_slope)

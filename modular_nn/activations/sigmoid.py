@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from modular_nn.components.activation import Activation
+from modular_nn.export.builder import OnnxBuilder
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -44,3 +45,6 @@ class Sigmoid(Activation):
         grad *= y
         grad *= grad_out
         return grad
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        return builder.node("Sigmoid", inputs)

@@ -6,6 +6,7 @@ import numpy as np
 
 from modular_nn.activations.sigmoid import stable_sigmoid
 from modular_nn.components.activation import Activation
+from modular_nn.export.builder import OnnxBuilder
 
 
 class SiLU(Activation):
@@ -25,3 +26,7 @@ class SiLU(Activation):
         # d/dx x σ(x) = σ + x σ (1 - σ) = σ (1 + x (1 - σ))
         sig = self.sig
         return grad_out * sig * (1 + self.x * (1 - sig))
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # x σ(x)
+        return builder.node("Mul", [inputs[0], builder.node("Sigmoid", inputs)])

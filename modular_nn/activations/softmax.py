@@ -7,6 +7,7 @@ from pydantic import Field
 
 from modular_nn.components.activation import Activation
 from modular_nn.components.component import ComponentConfig
+from modular_nn.export.builder import OnnxBuilder
 
 #: Rows at most this long take the transposed path of ``stable_softmax``.
 NARROW_ROWS = 16
@@ -61,3 +62,7 @@ class Softmax(Activation):
         # J^T g with J = diag(y) - y y^T  =>  y * (g - <g, y>)
         y = self.y
         return y * (grad_out - (grad_out * y).sum(axis=self.config.axis, keepdims=True))
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # opset 13+ Softmax normalizes along the one axis given, as here
+        return builder.node("Softmax", inputs, axis=self.config.axis)

@@ -6,6 +6,7 @@ import numpy as np
 
 from modular_nn.activations.sigmoid import stable_sigmoid
 from modular_nn.components.activation import Activation
+from modular_nn.export.builder import OnnxBuilder
 
 
 class Softplus(Activation):
@@ -24,3 +25,12 @@ class Softplus(Activation):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # d/dx log(1 + e^x) = σ(x)
         return grad_out * stable_sigmoid(self.x)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        if builder.dtype != np.float64:
+            return builder.node("Softplus", inputs)  # onnxruntime's is stable for any x
+        # onnxruntime has no float64 Softplus: max(x, 0) + log(1 + e^(-|x|)), as forward
+        x = inputs[0]
+        tail = builder.node("Exp", [builder.node("Neg", [builder.node("Abs", [x])])])
+        tail = builder.node("Log", [builder.node("Add", [tail, builder.constant(1.0, "one")])])
+        return builder.node("Add", [builder.node("Max", [x, builder.constant(0.0, "zero")]), tail])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from modular_nn.components.activation import Activation
+from modular_nn.export.builder import OnnxBuilder
 
 
 class Tanh(Activation):
@@ -25,3 +26,6 @@ class Tanh(Activation):
         np.subtract(1, grad, out=grad)
         grad *= grad_out
         return grad
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        return builder.node("Tanh", inputs)

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.refs import ActivationRef
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.activated import ActivatedLayer
 
 
@@ -31,3 +32,6 @@ class ActivationLayer(ActivatedLayer):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # chain rule through f: dL/dx = dL/dy * f'(x)
         return self.activation.apply_backward(grad_out)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        return builder.activation(self.activation, inputs[0])

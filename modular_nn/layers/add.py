@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.merge import Merge, separate_copies
 
 
@@ -28,3 +29,10 @@ class Add(Merge):
     def backward(self, grad_out: np.ndarray) -> list[np.ndarray]:
         # y = sum_i x_i  =>  dL/dx_i = dL/dy for every i (separate arrays: see separate_copies)
         return separate_copies(grad_out, self.count)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # summed left to right, as forward does
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = builder.node("Add", [out, x])
+        return out

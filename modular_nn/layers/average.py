@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.merge import Merge, separate_copies
 
 
@@ -27,3 +28,10 @@ class Average(Merge):
     def backward(self, grad_out: np.ndarray) -> list[np.ndarray]:
         # y = (1/n) sum_i x_i  =>  dL/dx_i = dL/dy / n for every i
         return separate_copies(grad_out / self.count, self.count)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # summed left to right, then divided by the count, as forward does
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = builder.node("Add", [out, x])
+        return builder.node("Div", [out, builder.constant(len(inputs), "count")])

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from modular_nn.components.layer import Shape
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.pooling import Pool2D
 from modular_nn.layers.windows import WindowGeometry, crop, pad
 
@@ -60,3 +61,7 @@ class AvgPool2D(Pool2D):
         for _, _, (rows, cols) in window.slices():
             dxp[:, rows, cols, :] += share
         return crop(dxp, window, self.x_shape)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # the count excludes padded elements: count_include_pad=0
+        return builder.pool2d("AveragePool", inputs[0], self.window, count_include_pad=0)

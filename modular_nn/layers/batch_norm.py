@@ -9,6 +9,7 @@ from pydantic import Field
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.channels import channel_sum
 
 
@@ -89,3 +90,14 @@ class BatchNorm(Layer):
         mean_g = gamma * (dbeta / count)
         mean_gx = gamma * (dgamma / count)
         return (g_hat - mean_g - x_hat * mean_gx) * self.inv_std
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # inference, with the stored statistics, in forward's order of operations:
+        # y = (x - moving_mean) * (1 / sqrt(moving_variance + epsilon)) * gamma + beta
+        centered = builder.node("Sub", [inputs[0], builder.weight(self, "moving_mean")])
+        eps = builder.constant(self.config.epsilon, "epsilon")
+        var = builder.node("Add", [builder.weight(self, "moving_variance"), eps])
+        inv_std = builder.node("Reciprocal", [builder.node("Sqrt", [var])], "inv_std")
+        x_hat = builder.node("Mul", [centered, inv_std])
+        y = builder.node("Mul", [x_hat, builder.weight(self, "gamma")])
+        return builder.node("Add", [y, builder.weight(self, "beta")])

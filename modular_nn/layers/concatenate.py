@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Shape
 from modular_nn.errors import ShapeError
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.merge import Merge, shapes_text
 
 
@@ -89,3 +90,8 @@ class Concatenate(Merge):
         # copied: a new contiguous array each, never a view of grad_out
         bounds = np.cumsum(self.sizes)[:-1]
         return [piece.copy() for piece in np.split(grad_out, bounds, axis=self.axis)]
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # the axis on the batch array, as forward computes it
+        axis = self.sample_axis(self.input_shape[0]) + 1  # type: ignore[index]
+        return builder.node("Concat", inputs, axis=axis)

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Shape
 from modular_nn.components.refs import ActivationRef, InitializerRef
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.channels import add_bias, bias_gradient
 from modular_nn.layers.kernel_layer import KernelLayer
 from modular_nn.layers.windows import (
@@ -148,3 +149,19 @@ class Conv2D(KernelLayer):
             np.matmul(dz2, per_kernel[k].T, out=dcols[k])
         padded_shape = window.padded_shape(x_shape)
         return crop(col2im(dcols, window, padded_shape), window, x_shape)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # ONNX Conv is NCHW with an (filters, in, kh, kw) kernel: transpose around it
+        kernel = builder.node(
+            "Transpose", [builder.weight(self, "kernel")], "kernel_oihw", perm=[3, 2, 0, 1]
+        )
+        given = [builder.to_nchw(inputs[0]), kernel]
+        if self.config.use_bias:
+            given.append(builder.weight(self, "bias"))
+        z = builder.node(
+            "Conv",
+            given,
+            **builder.window_attributes(self.window),
+            dilations=list(self.window.dilation),
+        )
+        return builder.activation(self.activation, builder.to_nhwc(z))

@@ -10,6 +10,7 @@ from pydantic import Field
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Shape
 from modular_nn.components.refs import ActivationRef, InitializerRef
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.channels import add_bias, bias_gradient
 from modular_nn.layers.kernel_layer import KernelLayer
 
@@ -76,3 +77,9 @@ class Dense(KernelLayer):
         if not self.needs_input_grad:
             return None  # type: ignore[return-value]  # nothing upstream is trainable
         return dz @ self.params["kernel"].T
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # MatMul on the last axis (any leading axes), Add the bias, then the activation
+        bias = builder.weight(self, "bias") if self.config.use_bias else None
+        z = builder.linear(inputs[0], builder.weight(self, "kernel"), bias)
+        return builder.activation(self.activation, z)

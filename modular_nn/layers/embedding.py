@@ -10,6 +10,7 @@ from pydantic import Field
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.refs import InitializerRef
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.model.inputs import integer_indices
 from modular_nn.registry import get_registry
 
@@ -90,3 +91,8 @@ class Embedding(Layer):
             starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
             grad[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
         return None  # integer inputs have no gradient
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # Gather rows of the table by id (ids cast to int64, a no-op for int64 inputs)
+        ids = builder.cast(inputs[0], np.int64)
+        return builder.node("Gather", [builder.weight(self, "embeddings"), ids], axis=0)

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from modular_nn.components.layer import Layer, Shape
+from modular_nn.export.builder import OnnxBuilder
 
 
 class Flatten(Layer):
@@ -28,3 +29,7 @@ class Flatten(Layer):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # a reshape moves values without changing them: the gradient is reshaped back
         return grad_out.reshape(self.x_shape)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # ONNX Flatten at axis 1: (batch, d1 * ... * dk), C order as here
+        return builder.node("Flatten", [inputs[0]], axis=1)

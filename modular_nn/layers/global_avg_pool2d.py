@@ -7,6 +7,7 @@ from pydantic import Field
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.windows import image_hw
 
 
@@ -41,3 +42,8 @@ class GlobalAvgPool2D(Layer):
         n, h, w, c = self.x_shape
         share = grad_out.reshape(n, 1, 1, c) * np.asarray(1.0 / (h * w), dtype=grad_out.dtype)
         return np.broadcast_to(share, self.x_shape).copy()
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # mean over height and width of NHWC images
+        keepdims = int(self.config.keepdims)
+        return builder.node("ReduceMean", [inputs[0]], axes=[1, 2], keepdims=keepdims)

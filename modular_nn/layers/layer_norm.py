@@ -9,6 +9,7 @@ from pydantic import Field
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
+from modular_nn.export.builder import OnnxBuilder
 
 
 class LayerNorm(Layer):
@@ -79,3 +80,14 @@ class LayerNorm(Layer):
         mean_g = g_hat.mean(axis=-1, keepdims=True)
         mean_gx = (g_hat * x_hat).mean(axis=-1, keepdims=True)
         return (g_hat - mean_g - x_hat * mean_gx) * self.inv_std
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # ONNX LayerNormalization (opset 17) over the last axis; its scale is required
+        features = self.input_shape[-1]  # type: ignore[index]
+        scale = (
+            builder.weight(self, "gamma")
+            if self.config.scale
+            else builder.constant(np.ones(features), "ones")
+        )
+        given = [inputs[0], scale] + ([builder.weight(self, "beta")] if self.config.center else [])
+        return builder.node("LayerNormalization", given, axis=-1, epsilon=self.config.epsilon)

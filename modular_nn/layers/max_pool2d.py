@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.pooling import Pool2D
 from modular_nn.layers.windows import crop, pad
 
@@ -150,3 +151,7 @@ class MaxPool2D(Pool2D):
             for k, (_, _, (rows, cols)) in enumerate(window.slices()):
                 dxp[:, rows, cols, :] += grad_out * (self.index == k)
         return crop(dxp, window, x_shape)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # ONNX MaxPool never picks a padded element, as the -inf padding here
+        return builder.pool2d("MaxPool", inputs[0], self.window)

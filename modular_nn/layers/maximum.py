@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.max_pool2d import first_max
 from modular_nn.layers.merge import Merge
 
@@ -31,3 +32,6 @@ class Maximum(Merge):
         # y = x_k where k = the first argmax  =>  dL/dx_i = dL/dy where i == k, else 0
         zero = grad_out.dtype.type(0)
         return [np.where(self.winner == i, grad_out, zero) for i in range(self.count)]
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        return builder.node("Max", inputs)

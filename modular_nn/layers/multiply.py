@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.merge import Merge
 
 
@@ -34,3 +35,10 @@ class Multiply(Merge):
                 grad *= x
             grads.append(grad)
         return grads
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # multiplied left to right, as forward does
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = builder.node("Mul", [out, x])
+        return out

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.errors import ShapeError
+from modular_nn.export.builder import OnnxBuilder
 
 
 class Reshape(Layer):
@@ -64,3 +65,8 @@ class Reshape(Layer):
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         # a reshape moves values without changing them: the gradient is reshaped back
         return grad_out.reshape(self.x_shape)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # 0 keeps the (dynamic) batch size; the rest is the resolved output shape
+        shape = builder.int64s([0, *self.output_shape])  # type: ignore[misc]
+        return builder.node("Reshape", [inputs[0], shape])

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.merge import Merge
 
 
@@ -25,3 +26,6 @@ class Subtract(Merge):
     def backward(self, grad_out: np.ndarray) -> list[np.ndarray]:
         # y = x_1 - x_2  =>  dL/dx_1 = dL/dy,  dL/dx_2 = -dL/dy
         return [grad_out, -grad_out]
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        return builder.node("Sub", inputs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 class WeightAccess:
     """``get_layer``, ``get_weights``, ``set_weights``, ``count_params``, ``save``,
-    ``save_weights`` and ``load_weights``, for ``Model``."""
+    ``save_weights``, ``load_weights`` and ``export``, for ``Model``."""
 
     def get_layer(self: Model, name: str) -> Layer:
         """The layer called ``name``."""
@@ -91,3 +92,11 @@ class WeightAccess:
         from modular_nn.checkpoint import load_weights
 
         return load_weights(self, path, strict=strict)
+
+    def export(self: Model, path: str | os.PathLike[str], format: str = "onnx") -> Path:
+        """Write the model in inference mode as an ONNX file (Keras 3's ``export``); needs
+        the ``[onnx]`` extra. Raises ``ExportError`` before writing anything when a
+        component cannot be exported; see ``modular_nn.export`` and docs/export.md."""
+        from modular_nn.export import export_model
+
+        return export_model(self, path, format=format)

@@ -379,7 +379,9 @@ def test_a_wrong_in_place_forward_is_caught(registry):
     failures = failed(
         check_component("activations", "broken.wrong_in_place_relu", registry=registry)
     )
-    assert set(failures) == {"in-place forward"}
+    # predict (a dense layer computing it in place) is wrong too, so it also differs from
+    # the exported model, which computes relu's forward
+    assert set(failures) - {"exports and matches onnxruntime"} == {"in-place forward"}
     assert "outputs of forward and forward_in_place differ" in failures["in-place forward"]
 
 

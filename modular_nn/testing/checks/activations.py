@@ -26,6 +26,7 @@ class ActivationChecks(ComponentChecks):
         ("batch independence", "check_batch_independence"),
         ("spec round trip", "check_spec_round_trip"),
         ("hdf5 round trip", "check_hdf5_round_trip"),
+        ("exports and matches onnxruntime", "check_onnx_export"),
     )
 
     def x(self, dtype: Any = np.float64, batch: int | None = None) -> np.ndarray:

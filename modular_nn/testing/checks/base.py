@@ -20,6 +20,11 @@ from modular_nn.testing.examples import Example
 from modular_nn.testing.gradcheck import GradCheckResult
 from modular_nn.testing.report import PropertyResult
 
+#: How far onnxruntime may be from ``predict`` in float32, relative to the outputs' scale.
+ONNX_TOLERANCE = 1e-5
+#: How the skip of a component without an ONNX export starts.
+NO_EXPORT_METHOD = "no export_onnx method"
+
 
 class PropertyFailure(Exception):
     """A property does not hold; the message says what was measured."""
@@ -299,6 +304,35 @@ class ComponentChecks:
         fail_if(problems)
         resumed = ", training resumes exactly" if trains else ""
         return f"weights and predictions bit-identical{resumed}"
+
+    def check_onnx_export(self) -> str:
+        """Exports a small model using the component to ONNX, runs it in onnxruntime and
+        compares with ``predict`` (float32: within ``ONNX_TOLERANCE`` times the outputs'
+        scale, at least 1)."""
+        from modular_nn.export.builder import exports_onnx
+        from modular_nn.model.build import build_model
+        from modular_nn.testing.onnx_check import onnx_gap, onnx_runtime_problem
+
+        problem = onnx_runtime_problem()
+        if problem:
+            raise PropertySkip(problem)
+        if not exports_onnx(self.cls):
+            raise PropertySkip(
+                f"{NO_EXPORT_METHOD}: {self.cls.__name__} defines none for its forward "
+                "(docs/export.md), so models using it cannot be exported"
+            )
+        model = build_model(self.model_spec())
+        x, _ = self.model_data(model, np.random.default_rng(self.seed))
+        predicted = model.predict(x)
+        outputs = predicted.values() if isinstance(predicted, dict) else [predicted]
+        scale = max([1.0, *(float(np.max(np.abs(o), initial=0.0)) for o in outputs)])
+        gap = onnx_gap(model, x)
+        if not gap <= ONNX_TOLERANCE * scale:
+            raise PropertyFailure(
+                f"onnxruntime's outputs differ from predict by up to {gap:.3g} "
+                f"(tolerance {ONNX_TOLERANCE:g} x {scale:.3g})"
+            )
+        return f"{model.dtype.name}, max difference {gap:.2g}"
 
 
 def run_property(label: str, check: Callable[[], str | None]) -> PropertyResult:

@@ -89,6 +89,7 @@ class LayerChecks(ComponentChecks):
         ("empty batch", "check_empty_batch"),
         ("spec round trip", "check_spec_round_trip"),
         ("hdf5 round trip", "check_hdf5_round_trip"),
+        ("exports and matches onnxruntime", "check_onnx_export"),
     )
 
     # ----- helpers -----------------------------------------------------------------------
@@ -449,6 +450,10 @@ class LayerChecks(ComponentChecks):
     def check_hdf5_round_trip(self) -> str:
         self.require_graph_models()
         return super().check_hdf5_round_trip()
+
+    def check_onnx_export(self) -> str:
+        self.require_graph_models()
+        return super().check_onnx_export()
 
 
 __all__ = ["NO_GRAPH_MODELS", "LayerChecks", "gap", "graph_models_problem", "inputs", "take"]

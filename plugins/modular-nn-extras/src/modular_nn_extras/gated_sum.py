@@ -11,6 +11,7 @@ import modular_nn as mnn
 from modular_nn.activations.sigmoid import stable_sigmoid
 from modular_nn.components.layer import Shape
 from modular_nn.errors import ShapeError
+from modular_nn.export import OnnxBuilder
 from modular_nn.registry import get_registry
 from modular_nn_extras.affine import affine, affine_backward
 
@@ -80,3 +81,12 @@ class GatedSum(mnn.Layer):
             self.a, dz, self.params["kernel"], self.grads["kernel"], self.grads["bias"]
         )
         return [grad_out * g + through_gate, grad_out * (1 - g)]
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # g * (a - b) + b with g = sigmoid(a W + c), as forward
+        a, b = inputs
+        g = builder.node(
+            "Sigmoid",
+            [builder.linear(a, builder.weight(self, "kernel"), builder.weight(self, "bias"))],
+        )
+        return builder.node("Add", [builder.node("Mul", [g, builder.node("Sub", [a, b])]), b])

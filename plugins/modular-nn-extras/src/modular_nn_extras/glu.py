@@ -10,6 +10,7 @@ from pydantic import Field
 import modular_nn as mnn
 from modular_nn.activations.sigmoid import stable_sigmoid
 from modular_nn.components.layer import Shape
+from modular_nn.export import OnnxBuilder
 from modular_nn.registry import get_registry
 from modular_nn_extras.affine import affine, affine_backward
 
@@ -75,3 +76,12 @@ class GLU(mnn.Layer):
             self.x, dz, p["gate_kernel"], self.grads["gate_kernel"], self.grads["gate_bias"]
         )
         return dx_a + dx_s
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # (x W + b) * sigmoid(x V + c), as forward
+        x, w = inputs[0], builder.weight
+        a = builder.linear(x, w(self, "kernel"), w(self, "bias"))
+        s = builder.node(
+            "Sigmoid", [builder.linear(x, w(self, "gate_kernel"), w(self, "gate_bias"))]
+        )
+        return builder.node("Mul", [a, s])

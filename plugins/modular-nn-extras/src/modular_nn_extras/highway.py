@@ -10,6 +10,7 @@ from pydantic import Field
 import modular_nn as mnn
 from modular_nn.activations.sigmoid import stable_sigmoid
 from modular_nn.components.layer import Shape
+from modular_nn.export import OnnxBuilder
 from modular_nn.registry import get_registry
 from modular_nn_extras.affine import affine, affine_backward
 
@@ -89,3 +90,14 @@ class Highway(mnn.Layer):
             x, dz_t, p["gate_kernel"], self.grads["gate_kernel"], self.grads["gate_bias"]
         )
         return g * (1 - t) + dx_h + dx_t
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # T * (H - x) + x with H = f(x W_h + b_h), T = sigmoid(x W_t + b_t), as forward
+        x, w = inputs[0], builder.weight
+        h = builder.activation(
+            self.activation, builder.linear(x, w(self, "kernel"), w(self, "bias"))
+        )
+        t = builder.node(
+            "Sigmoid", [builder.linear(x, w(self, "gate_kernel"), w(self, "gate_bias"))]
+        )
+        return builder.node("Add", [builder.node("Mul", [t, builder.node("Sub", [h, x])]), x])

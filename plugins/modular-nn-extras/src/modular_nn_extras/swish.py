@@ -7,6 +7,7 @@ from pydantic import Field
 
 import modular_nn as mnn
 from modular_nn.activations.sigmoid import stable_sigmoid
+from modular_nn.export import OnnxBuilder
 
 
 class Swish(mnn.Activation):
@@ -35,3 +36,9 @@ class Swish(mnn.Activation):
         # d/dx x sigmoid(bx) = s + b x s (1 - s) = s + b y (1 - s)
         s = self.s
         return grad_out * (s + self.config.beta * self.y * (1 - s))
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # x * sigmoid(beta x), as forward
+        x = inputs[0]
+        s = builder.node("Sigmoid", [builder.node("Mul", [x, builder.constant(self.config.beta)])])
+        return builder.node("Mul", [x, s])
