@@ -85,6 +85,9 @@ class Model(Training, DataPreparation, WeightAccess):
         self.rng = np.random.default_rng(self.seed)
         self.training_config = settings.training
         self.data = settings.data
+        #: the characters of a model trained on a text: source (id k + 1 is character k;
+        #: modular_nn.data.text), saved in its checkpoint; None for other models
+        self.vocabulary: list[str] | None = None
         self.layers: list[Layer] = list(layers)
         self._layout = layout
         if graph is None:
@@ -107,6 +110,10 @@ class Model(Training, DataPreparation, WeightAccess):
         #: (epoch, weights) of the best epoch so far of early stopping that restores the
         #: best weights: kept here so that checkpoints carry them into a resumed run
         self.early_stopping_best: tuple[int, dict[str, np.ndarray]] | None = None
+        #: the data-parallel run of the current fit or evaluate (modular_nn.distributed)
+        self._run: Any = None
+        #: how many processes trained this model last (recorded in checkpoints)
+        self.processes = 1
         try:
             self.engine = GraphEngine(graph, {layer.name: layer for layer in self.layers})  # type: ignore[misc]
             shapes = self.engine.build(self.rng, self.dtype)

@@ -51,6 +51,8 @@ class Training:
     def _train_step(
         self: Model, xs: Arrays, ys: Arrays, metrics: list[list[Metric]], *, epoch: int, step: int
     ) -> float:
+        if self._run is not None:
+            return self._distributed_step(xs, ys, metrics, epoch=epoch, step=step)
         verify = self._verify_next_step
         batch = xs[0].shape[0]
         if verify:
@@ -71,6 +73,21 @@ class Training:
         self.global_step += 1
         if metrics:
             self.heads.update_metrics(metrics, outs, ys, masks)
+        return loss
+
+    def _distributed_step(
+        self: Model, xs: Arrays, ys: Arrays, metrics: list[list[Metric]], *, epoch: int, step: int
+    ) -> float:
+        """``_train_step`` of one process of a data-parallel run (modular_nn.distributed)."""
+        loss, parts, outs = self._run.step(xs, ys)  # type: ignore[union-attr]
+        self._last_parts = parts
+        self._verify_next_step = False
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(loss, epoch, step)  # the same on every process
+        self.optimizer.step()  # type: ignore[union-attr]
+        self.global_step += 1
+        if metrics and outs is not None:
+            self.heads.update_metrics(metrics, outs, ys, self.engine.output_masks)
         return loss
 
     def _verified_forward(self: Model, xs: Arrays, batch: int) -> Arrays:
@@ -114,6 +131,7 @@ class Training:
         verbose: int | str = "auto",
         initial_epoch: int | None = None,
         callbacks: Sequence[Callback] = (),
+        distributed: bool | None = None,
     ) -> History:
         """Train; return this call's ``History``. ``self.history`` keeps the whole run.
 
@@ -126,6 +144,10 @@ class Training:
         Keras meaning holds: epochs ``initial_epoch + 1`` to ``epochs`` are run.
         Defaults come from the spec's ``training`` section, including its
         ``early_stopping``, which adds an ``EarlyStopping`` callback.
+
+        ``distributed``: train data-parallel over the processes of an MPI run
+        (``docs/distributed.md``); None (the default) does so when an MPI launcher
+        started several processes, False never does, True requires MPI.
         """
         self._require("loss", "optimizer")
         settings = self.training_config
@@ -163,14 +185,67 @@ class Training:
         stopping = [EarlyStopping(verbose=bool(mode), **early.model_dump())] if early else []
         if val is None:
             _require_validation_for(stopping)  # a callback may log its own val_ values
-        cb = CallbackList([*progress, *stopping, *callbacks], self)
+        run = self._start_run(distributed, training=True)
+        try:
+            return self._fit_epochs(
+                train, val, n, batch_size, shuffle, start, end, steps, metrics, mode,
+                [*progress, *stopping, *callbacks],
+            )  # fmt: skip
+        except BaseException as exc:
+            if run is not None:
+                run.world.fail(exc)  # every process stops, none waits in a reduction
+            raise
+        finally:
+            self._end_run()
+
+    def _start_run(self: Model, distributed: bool | None, training: bool) -> Any:
+        """A ``DistributedRun`` when this call is data-parallel, else None."""
+        if distributed is False:
+            return None
+        from modular_nn.distributed.world import get_world
+
+        world = get_world(required=bool(distributed))
+        if world is None:
+            return None
+        from modular_nn.distributed.run import DistributedRun
+
+        self._run = DistributedRun(self, world, training=training)
+        self.processes = world.size
+        return self._run
+
+    def _end_run(self: Model) -> None:
+        if self._run is not None:
+            self._run.end()
+            self._run = None
+
+    def _fit_epochs(
+        self: Model,
+        train: BatchesFn,
+        val: BatchesFn | None,
+        n: int,
+        batch_size: int,
+        shuffle: bool,
+        start: int,
+        end: int,
+        steps: int,
+        metrics: list[list[Metric]],
+        mode: int,
+        callbacks: list[Callback],
+    ) -> History:
+        cb = CallbackList(callbacks, self)
         history = History()
         self.stop_training = False
         guard = TrainingGuard(self, cb.callbacks)  # keeps the last finite state: model/guard.py
-        batches = lambda: train(batch_size, self.rng if shuffle else None)  # noqa: E731
+        run = self._run
+        if run is None:
+            batches = lambda: train(batch_size, self.rng if shuffle else None)  # noqa: E731
+        else:
+            batches = lambda: run.shard(train(batch_size, self.rng if shuffle else None))  # noqa: E731
         heads = self.heads
         cb.on_train_begin()
         for epoch in range(start, end):
+            if run is not None:
+                run.begin_epoch(epoch)
             cb.on_epoch_begin(epoch)
             for group in metrics:
                 for metric in group:
@@ -182,7 +257,7 @@ class Training:
             try:
                 for step, (xb, yb) in enumerate(batches()):
                     loss = self._train_step(xb, yb, metrics, epoch=epoch, step=step)
-                    rows_in_batch = xb[0].shape[0]
+                    rows_in_batch = xb[0].shape[0] if run is None else run.global_rows
                     total += loss * rows_in_batch
                     if not heads.single:
                         for i, part in enumerate(self._last_parts):
@@ -192,6 +267,8 @@ class Training:
             except NonFiniteLoss as failure:
                 raise guard.recover(failure) from None
             guard.end_epoch(steps)
+            if run is not None:
+                run.reduce_metrics(metrics)
             logs = heads.logs(total / n, [p / n for p in parts], metrics)
             if val is not None:
                 logs.update(
@@ -297,30 +374,49 @@ class Training:
         return self._named_outputs(parts[0] if len(parts) == 1 else _joined(parts))
 
     def evaluate(
-        self: Model, x: Any, y: Any = None, batch_size: int | None = None
+        self: Model,
+        x: Any,
+        y: Any = None,
+        batch_size: int | None = None,
+        *,
+        distributed: bool | None = None,
     ) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` (and any other metrics) in evaluation mode;
         with several outputs also each output's loss and metrics under its name.
 
         ``x`` and ``y`` are arrays (dicts or lists for several), or ``x`` is a
-        ``BatchSource`` (``y`` None).
+        ``BatchSource`` (``y`` None). ``distributed`` as for ``fit``: each process
+        evaluates its rows and the sums are exact over all of them.
         """
         self._require("loss")
         batch_size = positive_int(1024 if batch_size is None else batch_size, "batch_size")
         if isinstance(x, BatchSource):
             if y is not None:
                 raise DataError("a BatchSource carries its labels: call evaluate(source)")
-            return self._evaluate_batches(self._source_batches(x)(batch_size, None))
-        xs, ys = self._prepare_xy(x, y)
-        return self._evaluate_batches(array_batches(xs, ys)(batch_size, None))
+            batches = self._source_batches(x)(batch_size, None)
+        else:
+            xs, ys = self._prepare_xy(x, y)
+            batches = array_batches(xs, ys)(batch_size, None)
+        if self._run is not None:  # inside a distributed fit: its run reduces
+            return self._evaluate_batches(batches)
+        self._start_run(distributed, training=False)
+        try:
+            return self._evaluate_batches(batches)
+        finally:
+            self._end_run()
 
     def _evaluate_batches(self: Model, batches: Iterable[Batch]) -> dict[str, float]:
         metrics = self._metrics()
         heads = self.heads
+        run = self._run
+        if run is not None:
+            batches = run.shard(iter(batches))
         total = 0.0
         parts = [0.0] * len(heads.heads)
         count = 0
         for xb, yb in batches:
+            if run is not None and xb[0].shape[0] == 0:
+                continue  # this process has no rows of a small last batch
             outs = self.engine.forward(xb, False)
             masks = self.engine.output_masks
             value, values = heads.evaluation_losses(outs, yb, masks)
@@ -329,6 +425,9 @@ class Training:
             parts = [p + v * size for p, v in zip(parts, values)]
             count += size
             heads.update_metrics(metrics, outs, yb, masks)
+        if run is not None:
+            total, parts, count = run.evaluation_totals(total, parts, count)
+            run.reduce_metrics(metrics)
         if count == 0:
             raise DataError("no samples to evaluate: the data has 0 rows")
         return heads.logs(total / count, [p / count for p in parts], metrics)
