@@ -265,13 +265,14 @@ class Recurrent(Layer):
         for t in range(time - 1, -1, -1):
             if self.config.return_sequences:
                 d_states["h"] += grad_steps[t]
-            if real is not None:
+            padded = self.mask is not None and not self.mask[t].all()
+            if padded:
                 # a padded step passes dL/d(state) to the step before; the cell gets none
                 carried = {k: g * (1 - real[t]) for k, g in d_states.items()}
                 for g in d_states.values():
                     g *= real[t]
             d_states = self.step_backward(t, d_states, dzx[t], dzh[t])
-            if real is not None:
+            if padded:
                 for k, g in carried.items():
                     d_states[k] += g
         # parameters: one GEMM each over all steps
