@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "predict",
     "plugins",
     "new_plugin",
+    "export",
 ]
 
 
