@@ -12,6 +12,7 @@ any language in ``docs/checkpoint-format.md``)::
     /training/epochs_done, /training/global_step  (int64 scalars)      (model files)
     /training/rng_state   JSON text: numpy bit generator state
     /training/history/epoch (int64), /training/history/metrics/<key> (float64)
+    /data/vocabulary      JSON list: the characters of a text model     (optional)
 
 Every dataset carries a ``sha256`` attribute (hex digest of its data, see
 ``digest``); non-empty arrays are also chunked with HDF5's fletcher32 filter.
@@ -54,6 +55,8 @@ OPTIMIZER_SLOTS = "optimizer/slots"
 TRAINING = "training"
 EPOCHS_DONE = "training/epochs_done"
 GLOBAL_STEP = "training/global_step"
+#: how many processes trained the model last (data-parallel runs; absent: one)
+PROCESSES = "training/processes"
 RNG_STATE = "training/rng_state"
 EARLY_STOPPING = "training/early_stopping"  #: optional: the best epoch's weights
 EARLY_STOPPING_EPOCH = "training/early_stopping/best_epoch"
@@ -62,6 +65,8 @@ HISTORY = "training/history"
 HISTORY_EPOCH = "training/history/epoch"
 HISTORY_METRICS = "training/history/metrics"
 HISTORY_KEYS = "training/history/keys"  # JSON list: the metric order as logged
+DATA = "data"  #: optional: what the model was trained on
+VOCABULARY = "data/vocabulary"  #: JSON list of characters (a text: model's ids 1, 2, ...)
 
 #: JSON text datasets larger than this are refused before reading.
 MAX_TEXT_BYTES = 64 * 2**20

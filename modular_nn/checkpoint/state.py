@@ -25,6 +25,7 @@ from modular_nn.checkpoint.format import (
     EARLY_STOPPING_WEIGHTS,
     EPOCHS_DONE,
     GLOBAL_STEP,
+    PROCESSES,
     HISTORY,
     HISTORY_EPOCH,
     HISTORY_KEYS,
@@ -102,6 +103,7 @@ def write_training(file: h5py.File, model: Any) -> None:
     file.create_group(TRAINING)
     write_int(file, EPOCHS_DONE, model.epochs_done)
     write_int(file, GLOBAL_STEP, model.global_step)
+    write_int(file, PROCESSES, getattr(model, "processes", 1))
     write_text(file, RNG_STATE, json.dumps(model.rng.bit_generator.state))
     file.create_group(HISTORY)
     write_array(file, HISTORY_EPOCH, np.asarray(model.history.epoch, dtype=np.int64))
@@ -126,6 +128,7 @@ def read_training(reader: CheckpointReader, model: Any) -> Apply:
     reader.group(TRAINING)
     epochs_done = reader.read_int(EPOCHS_DONE)
     global_step = reader.read_int(GLOBAL_STEP)
+    processes = reader.read_int(PROCESSES, minimum=1) if reader.has(PROCESSES) else 1
     rng_state = _rng_state(reader, model.rng)
     history = read_history(reader, type(model.history))
     best = _read_early_stopping(reader, model)
@@ -133,6 +136,7 @@ def read_training(reader: CheckpointReader, model: Any) -> Apply:
     def apply() -> None:
         model.epochs_done = epochs_done
         model.global_step = global_step
+        model.processes = processes
         # In place: the layers (dropout) share this very generator object.
         model.rng.bit_generator.state = rng_state
         model.history = history

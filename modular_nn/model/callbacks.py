@@ -313,6 +313,8 @@ class ModelCheckpoint(Callback):
         if self._due != epoch:
             return
         self._due = None
+        if not getattr(self.model, "writes_files", True):
+            return  # a data-parallel run: rank 0 writes
         try:
             path = Path(self.filepath.format(epoch=epoch + 1, **(logs or {})))
         except (KeyError, ValueError, IndexError) as exc:

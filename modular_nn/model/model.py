@@ -260,6 +260,12 @@ class Model(Training, DataPreparation, WeightAccess):
         return [step.layer for step in self.engine.steps]
 
     @property
+    def writes_files(self) -> bool:
+        """False in the processes of a data-parallel run other than rank 0 (rank 0 writes
+        checkpoints; modular_nn.distributed)."""
+        return self._run is None or self._run.world.rank == 0
+
+    @property
     def loss(self) -> Any:
         """The loss: one ``Loss``, or with several outputs a dict of them by output name."""
         if not self.heads.heads:
