@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from modular_nn.distributed.context import set_active_world
 from modular_nn.distributed.reduction import GradientReducer, reduce_metrics
 from modular_nn.distributed.world import World
 from modular_nn.metrics import Metric
@@ -42,6 +43,11 @@ class DistributedRun:
         )
         #: rows of the global batch the current step belongs to
         self.global_rows = 0
+        set_active_world(world)  # batch_norm with sync reduces its moments
+        #: does a layer reduce across processes (then every process runs every step)?
+        self.collective = any(
+            getattr(step.layer, "reduces_across_processes", False) for step in model.engine.steps
+        )
 
     # ----- data ------------------------------------------------------------------------
     def shard(self, batches: Iterator[Any]) -> Iterator[Any]:
@@ -61,6 +67,7 @@ class DistributedRun:
 
     def end(self) -> None:
         """Give the layers the model's generator back."""
+        set_active_world(None)
         for step in self.model.engine.steps:
             step.layer.rng = self.model.rng
 
@@ -71,17 +78,21 @@ class DistributedRun:
         model = self.model
         local = xs[0].shape[0]
         heads = model.heads
-        if local:
+        if local or self.collective:
             outs = model.engine.forward(xs, True)
+        if local:
             loss, grads, parts = heads.loss_and_grads(outs, ys, model.engine.output_masks)
             model.engine.backward(grads)
-        else:  # a global batch smaller than the number of processes
-            outs, loss, parts = None, 0.0, [0.0] * len(heads.heads)
-            for grad in model.grads.values():
-                grad[...] = 0
+        else:  # a global batch smaller than the number of processes: no rows here
+            loss, parts = 0.0, [0.0] * len(heads.heads)
+            if self.collective:  # layers that reduce across processes must take part
+                model.engine.backward([np.zeros_like(out) for out in outs])
+            else:
+                for grad in model.grads.values():
+                    grad[...] = 0
         share = local / self.global_rows if self.global_rows else 0.0
         summed = self.reducer.reduce(share, [loss, *parts])  # type: ignore[union-attr]
-        return summed[0], summed[1:], outs
+        return summed[0], summed[1:], outs if local else None
 
     def reduce_metrics(self, metrics: list[list[Metric]]) -> None:
         reduce_metrics(self.world, metrics)
