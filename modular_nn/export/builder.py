@@ -217,6 +217,24 @@ class OnnxBuilder:
             "pads": [top, left, bottom, right],
         }
 
+    def unsqueeze(self, x: str, axes: Sequence[int]) -> str:
+        """``x`` with axes of size 1 inserted at ``axes`` (a ``(batch, time, f)`` sequence
+        as the ``(batch, 1, time, f)`` image the 1-D layers compute on)."""
+        return self.node("Unsqueeze", [x, self.int64s(axes, "axes")])
+
+    def squeeze(self, x: str, axes: Sequence[int]) -> str:
+        """``x`` without its size-1 ``axes``."""
+        return self.node("Squeeze", [x, self.int64s(axes, "axes")])
+
+    def conv2d(self, x: str, kernel: str, bias: str | None, window: WindowGeometry) -> str:
+        """ONNX ``Conv`` over NHWC ``x`` with an ``(kh, kw, in, filters)`` kernel (the
+        layout here), as a ``WindowGeometry`` places it; NHWC out."""
+        oihw = self.node("Transpose", [kernel], "kernel_oihw", perm=[3, 2, 0, 1])
+        given = [self.to_nchw(x), oihw] + ([bias] if bias is not None else [])
+        attributes = self.window_attributes(window)
+        y = self.node("Conv", given, **attributes, dilations=list(window.dilation))
+        return self.to_nhwc(y)
+
     def pool2d(self, op_type: str, x: str, window: WindowGeometry, **attributes: Any) -> str:
         """An ONNX pooling operator (``MaxPool``, ``AveragePool``) over NHWC ``x``."""
         y = self.node(op_type, [self.to_nchw(x)], **self.window_attributes(window), **attributes)

@@ -6,6 +6,7 @@ import numpy as np
 from pydantic import AliasChoices, Field
 
 from modular_nn.components.layer import Shape
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.conv2d import Conv2D
 from modular_nn.layers.windows import (
     IntOne,
@@ -50,10 +51,6 @@ class Conv1D(Conv2D):
     """
 
     type_name = "conv1d"
-    #: conv2d's ONNX export (where there is one) writes NHWC image convolutions: not for
-    #: sequences, so conv1d says it has no export rather than inherit a wrong one
-    export_onnx = None
-
     class Config(Conv2D.Config):
         # conv2d's options, with one integer per window option and causal padding
         kernel_size: IntOne = Field(..., description="window length")
@@ -93,3 +90,10 @@ class Conv1D(Conv2D):
         # dx = col2im(dz K^T) (each input step sums the windows that read it)
         dx = super().backward(grad_out[:, None])
         return None if dx is None else dx[:, 0]  # type: ignore[return-value]
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # conv2d on the (batch, 1, time, features) view, the kernel seen as (1, k, in, f)
+        bias = builder.weight(self, "bias") if self.config.use_bias else None
+        kernel = builder.unsqueeze(builder.weight(self, "kernel"), [0])
+        z = builder.conv2d(builder.unsqueeze(inputs[0], [1]), kernel, bias, self.window)
+        return builder.activation(self.activation, builder.squeeze(z, [1]))

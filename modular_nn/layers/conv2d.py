@@ -151,17 +151,7 @@ class Conv2D(KernelLayer):
         return crop(col2im(dcols, window, padded_shape), window, x_shape)
 
     def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
-        # ONNX Conv is NCHW with an (filters, in, kh, kw) kernel: transpose around it
-        kernel = builder.node(
-            "Transpose", [builder.weight(self, "kernel")], "kernel_oihw", perm=[3, 2, 0, 1]
-        )
-        given = [builder.to_nchw(inputs[0]), kernel]
-        if self.config.use_bias:
-            given.append(builder.weight(self, "bias"))
-        z = builder.node(
-            "Conv",
-            given,
-            **builder.window_attributes(self.window),
-            dilations=list(self.window.dilation),
-        )
-        return builder.activation(self.activation, builder.to_nhwc(z))
+        # ONNX Conv is NCHW with an (filters, in, kh, kw) kernel: transposed around it
+        bias = builder.weight(self, "bias") if self.config.use_bias else None
+        z = builder.conv2d(inputs[0], builder.weight(self, "kernel"), bias, self.window)
+        return builder.activation(self.activation, z)

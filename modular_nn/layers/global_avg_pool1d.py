@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.global_pooling import GlobalPool1D, step_mask
 
 
@@ -48,3 +49,8 @@ class GlobalAvgPool1D(GlobalPool1D):
             share = grad * np.asarray(1.0 / steps, dtype=grad_out.dtype)
             return np.broadcast_to(share, self.x_shape).copy()
         return self.weights.transpose(0, 2, 1) * grad  # (n, time, 1) * (n, 1, features)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # the mean over time (a model whose mask reaches this layer is not exported)
+        keepdims = int(self.config.keepdims)
+        return builder.node("ReduceMean", [inputs[0]], axes=[1], keepdims=keepdims)

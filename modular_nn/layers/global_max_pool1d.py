@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.global_pooling import (
     GlobalPool1D,
     max_over_steps,
@@ -43,3 +44,8 @@ class GlobalMaxPool1D(GlobalPool1D):
         # d max / dx = 1 at the first maximal real step, 0 elsewhere (all-padded rows: 0)
         grad = grad_out.reshape(grad_out.shape[0], self.x_shape[-1])
         return max_over_steps_grad(grad, self.index, self.empty, self.x_shape)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # the maximum over time (a model whose mask reaches this layer is not exported)
+        keepdims = int(self.config.keepdims)
+        return builder.node("ReduceMax", [inputs[0]], axes=[1], keepdims=keepdims)

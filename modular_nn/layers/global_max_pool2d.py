@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.global_pooling import GlobalPool, max_over_steps, max_over_steps_grad
 
 
@@ -38,3 +39,8 @@ class GlobalMaxPool2D(GlobalPool):
         n, h, w, c = self.x_shape
         dx = max_over_steps_grad(grad_out.reshape(n, c), self.index, None, (n, h * w, c))
         return dx.reshape(self.x_shape)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # the maximum over height and width of NHWC images
+        keepdims = int(self.config.keepdims)
+        return builder.node("ReduceMax", [inputs[0]], axes=[1, 2], keepdims=keepdims)

@@ -13,6 +13,7 @@ import numpy as np
 from pydantic import Field
 
 from modular_nn.components.layer import Layer, Shape
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.pooling import Pool2D, Pool2DConfig
 from modular_nn.layers.windows import (
     IntOne,
@@ -71,3 +72,8 @@ class Pool1D(Layer):
         # the 2-D pool's derivative on the height-1 view: for the maximum, g goes to
         # each window's first maximal step; for the mean, g / count to each real step
         return self.pool2d.backward(grad_out[:, None])[:, 0]
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # the 2-D pool's export on the (batch, 1, time, features) view
+        y = self.pool2d.export_onnx(builder, [builder.unsqueeze(inputs[0], [1])])  # type: ignore[attr-defined]
+        return builder.squeeze(y, [1])
