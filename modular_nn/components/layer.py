@@ -123,6 +123,21 @@ class Layer(Component):
             combined = combined & other
         return combined
 
+    # ----- adapting to the data (preprocessing layers) ---------------------------------
+    def needs_adapting(self) -> bool:
+        """True when the layer learns statistics from the training data before training
+        (``normalization`` with ``adapt``) and has not yet: ``fit`` then streams the
+        training set once through the layers before it, calling ``adapt_update`` with
+        this layer's input batch by batch, then ``adapt_finish``. Default: False."""
+        return False
+
+    def adapt_update(self, x: Any) -> None:
+        """Take one batch of this layer's input into the statistics being adapted."""
+
+    def adapt_finish(self) -> None:
+        """The whole training set has been seen: fix the statistics, written into the
+        layer's buffers in place (the model and its checkpoints hold those arrays)."""
+
     # ----- building --------------------------------------------------------------
     def build(self, input_shape: Shape, rng: np.random.Generator, dtype: Any) -> Shape:
         """Record shapes, dtype and the model's generator; subclasses then add parameters."""

@@ -191,6 +191,27 @@ class GraphEngine:
         self.output_masks = [masks[s] for s in self.output_slots] if self.masked else None
         return [values[slot] for slot in self.output_slots]
 
+    def adapt(self, batches: Any) -> int:
+        """Adapt every layer that needs it (``Layer.needs_adapting``) to the inputs it
+        receives, in order: for each, ``batches()`` is streamed once through the steps
+        before it in inference mode. Returns how many layers were adapted."""
+        adapted = 0
+        for index, step in enumerate(self.steps):
+            if step.layer.needs_adapting():
+                for xs in batches():
+                    values: list[Any] = [None] * self.slots
+                    values[: len(xs)] = xs
+                    for before in self.steps[:index]:
+                        given = [values[s] for s in before.inputs]
+                        values[before.output] = before.layer.forward(
+                            given if before.several else given[0], False
+                        )
+                    given = [values[s] for s in step.inputs]
+                    step.layer.adapt_update(given if step.several else given[0])
+                step.layer.adapt_finish()
+                adapted += 1
+        return adapted
+
     def backward(
         self, output_grads: list[np.ndarray | None], check: object = None
     ) -> list[np.ndarray | None]:

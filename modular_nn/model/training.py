@@ -242,6 +242,10 @@ class Training:
         else:
             batches = lambda: run.shard(train(batch_size, self.rng if shuffle else None))  # noqa: E731
         heads = self.heads
+        if any(step.layer.needs_adapting() for step in self.engine.steps):
+            # preprocessing layers learn their statistics from the training set first,
+            # streamed (an HDF5 source larger than memory works), unshuffled
+            self.engine.adapt(lambda: (xs for xs, _ in train(batch_size, None)))
         cb.on_train_begin()
         for epoch in range(start, end):
             if run is not None:
