@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from modular_nn.data.sources import BatchSource, check_reshape
+from modular_nn.errors import DataError
 
 Inputs = np.ndarray | BatchSource | dict[str, np.ndarray]
 #: labels: one array, or (several named targets) a dict keyed by output name
@@ -21,12 +22,19 @@ def reshape_inputs(
 
     Named inputs (a dict of arrays) take a dict of shapes keyed by input name, a
     list of shapes in the dict's order (``model.input_shape`` of several inputs),
-    or one shape for all of them; an input without a shape is left as it is.
+    or one shape for all of them; an input without a shape is left as it is. One
+    array takes a shape, or a dict holding one (``model.input_shapes`` of one input).
     Raises ``DataError`` when the number of values per sample differs.
     """
     if isinstance(x, Mapping):
         shapes = _named_shapes(input_shape, list(x))
         return {k: reshape_inputs(v, shapes[k]) if k in shapes else v for k, v in x.items()}
+    if isinstance(input_shape, Mapping):  # one unnamed array for a model's only input
+        if len(input_shape) != 1:
+            raise DataError(
+                f"expected inputs keyed by {', '.join(map(repr, input_shape))}, received one array"
+            )
+        (input_shape,) = input_shape.values()
     shape = tuple(int(d) for d in input_shape)
     if isinstance(x, BatchSource):
         return x if x.sample_shape == shape else x.reshaped(shape)

@@ -76,6 +76,10 @@ def test_digits_multitask_has_the_digit_and_whether_it_is_even() -> None:
         np.testing.assert_array_equal(y["even"], (labels % 2 == 0).astype(np.int64))
         assert y["even"].dtype == np.int64 and 0.4 < y["even"].mean() < 0.6
     assert load_builtin("digits_multitask", [8, 8, 1]).x_test.shape == (360, 8, 8, 1)
+    by_name = load_builtin("digits_multitask", {"image": [8, 8, 1]})  # a model's input_shapes
+    assert by_name.x_test.shape == (360, 8, 8, 1)
+    with pytest.raises(mnn.DataError, match="keyed by 'a', 'b', received one array"):
+        load_builtin("digits_multitask", {"a": [64], "b": [64]})
 
 
 def test_digits_pairs_shapes_dtypes_and_balance() -> None:
