@@ -8,6 +8,8 @@ hold each output's loss and metrics under its name, as Keras names them
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,7 @@ import numpy as np
 from modular_nn.components.activation import Activation
 from modular_nn.components.layer import Layer
 from modular_nn.components.loss import Loss
+from modular_nn.errors import SpecError
 from modular_nn.metrics import Metric, make_metrics
 
 
@@ -166,3 +169,48 @@ class Heads:
         for head, group in zip(self.heads, metrics):
             logs.update({f"{head.name}_{m.name}": m.result() for m in group})
         return logs
+
+
+def make_heads(
+    loss: Any, output_shapes: dict[str, Any], weights: dict[str, float]
+) -> tuple[Heads, bool]:
+    """One head per output from ``loss``: a loss (component, name or entry) for every
+    output, or a dict of them keyed by output name; and whether it was per output."""
+    from modular_nn.registry import get_registry
+
+    names = list(output_shapes)
+    per_output = isinstance(loss, Mapping) and not isinstance(loss.get("type"), str)
+    if per_output:
+        unknown = [k for k in loss if k not in names]
+        missing = [n for n in names if n not in loss]
+        if unknown or missing:
+            raise SpecError(
+                f"expected a loss for each output ({', '.join(map(repr, names))}); "
+                f"missing: {missing or 'none'}, unknown: {unknown or 'none'}"
+            )
+    heads = []
+    for index, (name, shape) in enumerate(output_shapes.items()):
+        source = loss[name] if per_output else loss
+        made = source if isinstance(source, Loss) else get_registry().create("losses", source)
+        if index and made is source:
+            made = copy.deepcopy(made)  # a loss keeps per-batch state: one per output
+        made.check_output_shape(shape)
+        heads.append(Head(name, made, weights.get(name, 1.0)))
+    return Heads(heads), per_output
+
+
+def loss_weights_by_output(weights: Any, names: list[str]) -> dict[str, float]:
+    """Loss weights by output name, from a dict or a list in output order."""
+    if weights is None:
+        return {}
+    if isinstance(weights, Mapping):
+        unknown = [k for k in weights if k not in names]
+        if unknown:
+            raise SpecError(f"loss_weights for unknown outputs {unknown}; outputs: {names}")
+        return {k: float(v) for k, v in weights.items()}
+    values = list(weights)
+    if len(values) != len(names):
+        raise SpecError(
+            f"expected {len(names)} loss_weights (one per output), received {len(values)}"
+        )
+    return {name: float(v) for name, v in zip(names, values)}

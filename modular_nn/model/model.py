@@ -9,7 +9,6 @@ losses, and gives access (weights, summary, spec, files). The graph runs in
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,8 +21,9 @@ from modular_nn.components.optimizer import Optimizer
 from modular_nn.errors import SpecError, SpecIssue, TrainingError
 from modular_nn.graph.engine import GraphEngine
 from modular_nn.graph.plan import GraphPlan
-from modular_nn.model.heads import Head, Heads, fuse
+from modular_nn.model.heads import Heads, fuse, loss_weights_by_output, make_heads
 from modular_nn.model.history import History
+from modular_nn.model.inference import Inference
 from modular_nn.model.structure import DataPreparation
 from modular_nn.model.training import Training
 from modular_nn.model.weights import WeightAccess
@@ -40,7 +40,7 @@ def _component(kind: str, value: Any, base: type) -> Any:
     return get_registry().create(kind, value)
 
 
-class Model(Training, DataPreparation, WeightAccess):
+class Model(Training, Inference, DataPreparation, WeightAccess):
     """A model: layers in a graph (a chain by default), a loss per output, an optimizer.
 
     Build one from a spec with ``mnn.build_model(spec)`` (graphs: several inputs and
@@ -121,7 +121,7 @@ class Model(Training, DataPreparation, WeightAccess):
             self.output_shapes: dict[str, Shape] = {
                 name: shapes[value] for name, value in zip(self.output_names, graph.outputs)
             }
-            self._loss_weights = _weights(loss_weights, self.output_names)
+            self._loss_weights = loss_weights_by_output(loss_weights, self.output_names)
             self.compile(loss=loss, optimizer=optimizer)
         except BaseException:
             for layer in self.layers:  # no model was made: the layers are free again
@@ -192,35 +192,13 @@ class Model(Training, DataPreparation, WeightAccess):
         With several outputs ``loss`` is one loss for all of them or a dict keyed by
         output name."""
         if loss is not None:
-            self.heads = self._make_heads(loss)
+            self.heads, self._loss_per_output = make_heads(
+                loss, self.output_shapes, self._loss_weights
+            )
             self._heads_loss = loss
         if optimizer is not None:
             self.optimizer = _component("optimizers", optimizer, Optimizer)
         self._wire()
-
-    def _make_heads(self, loss: Any) -> Heads:
-        per_output = isinstance(loss, Mapping) and not isinstance(loss.get("type"), str)
-        heads = []
-        for index, (name, shape) in enumerate(self.output_shapes.items()):
-            if per_output:
-                if name not in loss:
-                    raise SpecError(f"no loss for output {name!r}; outputs: {self.output_names}")
-                source = loss[name]
-            else:
-                source = loss
-            made = _component("losses", source, Loss)
-            if index and made is source:
-                made = copy.deepcopy(made)  # a loss keeps per-batch state: one per output
-            made.check_output_shape(shape)
-            heads.append(Head(name, made, self._loss_weights.get(name, 1.0)))
-        if per_output:
-            unknown = [k for k in loss if k not in self.output_names]
-            if unknown:
-                raise SpecError(
-                    f"losses for unknown outputs {unknown}; outputs: {self.output_names}"
-                )
-        self._loss_per_output = per_output
-        return Heads(heads)
 
     def _wire(self) -> None:
         """Collect parameters, bind the optimizer, fuse output activations with losses."""
@@ -411,20 +389,3 @@ def _output_names(graph: GraphPlan, layout: ModelSpec | None) -> list[str]:
     if layout is not None:
         return [layout.layers[-1].name]  # type: ignore[list-item]
     return list(graph.outputs)
-
-
-def _weights(weights: Any, names: list[str]) -> dict[str, float]:
-    """Loss weights by output name, from a dict or a list in output order."""
-    if weights is None:
-        return {}
-    if isinstance(weights, Mapping):
-        unknown = [k for k in weights if k not in names]
-        if unknown:
-            raise SpecError(f"loss_weights for unknown outputs {unknown}; outputs: {names}")
-        return {k: float(v) for k, v in weights.items()}
-    values = list(weights)
-    if len(values) != len(names):
-        raise SpecError(
-            f"expected {len(names)} loss_weights (one per output), received {len(values)}"
-        )
-    return {name: float(v) for name, v in zip(names, values)}

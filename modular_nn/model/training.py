@@ -1,4 +1,5 @@
-"""The training loop: ``fit``, ``train_on_batch``, ``evaluate`` and ``predict`` of ``Model``.
+"""The training loop: ``fit`` and ``train_on_batch`` of ``Model`` (``evaluate`` and
+``predict``: ``modular_nn.model.inference``).
 
 A mixin of ``Model`` (``modular_nn.model.model``), which provides the graph
 (``forward``/``backward``), the output heads (losses, metrics) and the data
@@ -10,18 +11,17 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from modular_nn.data.sources import BatchSource, held_out_rows
+from modular_nn.data.sources import BatchSource, LocalRows, held_out_rows
 from modular_nn.errors import DataError, TrainingError
 from modular_nn.metrics import Metric
 from modular_nn.model.callbacks import Callback, CallbackList, EarlyStopping, ProgressLogger
 from modular_nn.model.guard import ADVICE, NonFiniteLoss, TrainingGuard, diagnose
 from modular_nn.model.history import History
-from modular_nn.model.inputs import require_finite
 from modular_nn.model.layer_checks import check_backward_output, check_forward_output
 from modular_nn.model.structure import Arrays, Batch, BatchesFn, array_batches, rows
 
@@ -36,7 +36,7 @@ def positive_int(value: Any, what: str) -> int:
 
 
 class Training:
-    """``fit``, ``train_on_batch``, ``evaluate`` and ``predict``, for ``Model``."""
+    """``fit`` and ``train_on_batch``, for ``Model``."""
 
     # ----- one step --------------------------------------------------------------------
     def train_on_batch(self: Model, x: Any, y: Any) -> float:
@@ -200,12 +200,14 @@ class Training:
 
     def _start_run(self: Model, distributed: bool | None, training: bool) -> Any:
         """A ``DistributedRun`` when this call is data-parallel, else None."""
-        if distributed is False:
-            return None
-        from modular_nn.distributed.world import get_world
+        world = None
+        if distributed is not False:
+            from modular_nn.distributed.world import get_world
 
-        world = get_world(required=bool(distributed))
+            world = get_world(required=bool(distributed))
         if world is None:
+            if training:  # this fit trains on one process, whatever trained it before
+                self.processes = 1
             return None
         from modular_nn.distributed.run import DistributedRun
 
@@ -343,6 +345,12 @@ class Training:
             raise DataError(f"{source!r} has no labels; training and evaluation need them")
 
         def batches(batch_size: int, rng: np.random.Generator | None) -> Iterator[Batch]:
+            run = self._run
+            if run is not None:  # data-parallel: this process reads only its rows
+                world = run.world
+                for xb, yb, rows in source.sharded_batches(batch_size, rng, world.rank, world.size):
+                    yield LocalRows(*self._prepare_xy(xb, yb), rows)  # type: ignore[misc]
+                return
             for xb, yb in source.batches(batch_size, rng):
                 yield self._prepare_xy(xb, yb)
 
@@ -350,95 +358,6 @@ class Training:
 
     def _metrics(self: Model) -> list[list[Metric]]:
         return self.heads.new_metrics(self.training_config.metrics)
-
-    # ----- inference -------------------------------------------------------------------
-    def predict(self: Model, x: Any, batch_size: int | None = None) -> Any:
-        """Outputs for ``x`` (arrays, or a ``BatchSource``) in evaluation mode, in batches
-        (default 1024): an array, or with several outputs a dict keyed by output name."""
-        batch_size = positive_int(1024 if batch_size is None else batch_size, "batch_size")
-        if isinstance(x, BatchSource):
-            parts = [self.engine.forward(self._prepare_x(xb), False)
-                     for xb, _ in x.batches(batch_size)]  # fmt: skip
-            if not parts:
-                outs = [np.empty((0, *s), self.dtype) for s in self.output_shapes.values()]
-                return self._named_outputs(outs)
-            return self._named_outputs(_joined(parts))
-        # Each batch is checked for NaN and infinity just before the layers read it (the
-        # first product then finds it in cache), rather than in a pass of its own over x.
-        xs = self._prepare_x(x, check_finite=False)
-        count = xs[0].shape[0]
-        if count == 0:
-            return self._named_outputs(self.engine.forward(xs, False))
-        parts = []
-        for i in range(0, count, batch_size):
-            batch = rows(xs, i, i + batch_size)
-            for part, whole in zip(batch, xs):
-                require_finite(part, whole)
-            parts.append(self.engine.forward(batch, False))
-        return self._named_outputs(parts[0] if len(parts) == 1 else _joined(parts))
-
-    def evaluate(
-        self: Model,
-        x: Any,
-        y: Any = None,
-        batch_size: int | None = None,
-        *,
-        distributed: bool | None = None,
-    ) -> dict[str, float]:
-        """``{"loss": ..., "accuracy": ...}`` (and any other metrics) in evaluation mode;
-        with several outputs also each output's loss and metrics under its name.
-
-        ``x`` and ``y`` are arrays (dicts or lists for several), or ``x`` is a
-        ``BatchSource`` (``y`` None). ``distributed`` as for ``fit``: each process
-        evaluates its rows and the sums are exact over all of them.
-        """
-        self._require("loss")
-        batch_size = positive_int(1024 if batch_size is None else batch_size, "batch_size")
-        if isinstance(x, BatchSource):
-            if y is not None:
-                raise DataError("a BatchSource carries its labels: call evaluate(source)")
-            batches = self._source_batches(x)(batch_size, None)
-        else:
-            xs, ys = self._prepare_xy(x, y)
-            batches = array_batches(xs, ys)(batch_size, None)
-        if self._run is not None:  # inside a distributed fit: its run reduces
-            return self._evaluate_batches(batches)
-        self._start_run(distributed, training=False)
-        try:
-            return self._evaluate_batches(batches)
-        finally:
-            self._end_run()
-
-    def _evaluate_batches(self: Model, batches: Iterable[Batch]) -> dict[str, float]:
-        metrics = self._metrics()
-        heads = self.heads
-        run = self._run
-        if run is not None:
-            batches = run.shard(iter(batches))
-        total = 0.0
-        parts = [0.0] * len(heads.heads)
-        count = 0
-        for xb, yb in batches:
-            if run is not None and xb[0].shape[0] == 0:
-                continue  # this process has no rows of a small last batch
-            outs = self.engine.forward(xb, False)
-            masks = self.engine.output_masks
-            value, values = heads.evaluation_losses(outs, yb, masks)
-            size = xb[0].shape[0]
-            total += value * size
-            parts = [p + v * size for p, v in zip(parts, values)]
-            count += size
-            heads.update_metrics(metrics, outs, yb, masks)
-        if run is not None:
-            total, parts, count = run.evaluation_totals(total, parts, count)
-            run.reduce_metrics(metrics)
-        if count == 0:
-            raise DataError("no samples to evaluate: the data has 0 rows")
-        return heads.logs(total / count, [p / count for p in parts], metrics)
-
-
-def _joined(parts: list[Arrays]) -> Arrays:
-    return [np.concatenate([part[i] for part in parts]) for i in range(len(parts[0]))]
 
 
 def _require_validation_for(stoppers: list[EarlyStopping]) -> None:
