@@ -1,11 +1,12 @@
 """Whole-model checkpoints: ``save_model`` (``model.save``) and ``load_model`` (``mnn.load``).
 
-A checkpoint holds the normalized spec, provenance, weights, optimizer state
-and training state (see ``modular_nn.checkpoint.format``). Loading checks the
-file, makes sure every component it records is installed, validates the
-embedded spec like any other spec, rebuilds the model from it, then reads and
-verifies every array before restoring anything, so that ``predict`` is
-bit-identical and a further ``fit`` continues the run exactly.
+A checkpoint holds the normalized spec, provenance, weights, optimizer state,
+training state (see ``modular_nn.checkpoint.format``) and, for a model trained
+on text, its vocabulary. Loading checks the file, makes sure every component it
+records is installed, validates the embedded spec like any other spec, rebuilds
+the model from it, then reads and verifies every array before restoring
+anything, so that ``predict`` is bit-identical and a further ``fit`` continues
+the run exactly.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from modular_nn.checkpoint.state import (
     write_optimizer,
     write_training,
 )
+from modular_nn.checkpoint.vocabulary import read_vocabulary, write_vocabulary
 from modular_nn.checkpoint.weights import (
     copy_into,
     match_arrays,
@@ -58,6 +60,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
         write_weights(file, model)
         write_optimizer(file, model.optimizer)
         write_training(file, model)
+        write_vocabulary(file, getattr(model, "vocabulary", None))
 
     atomic_write(path, fill)
 
@@ -80,10 +83,12 @@ def load_model(path: str | os.PathLike[str], build: Callable[[ModelSpec], Any]) 
             raise reader.error(f"its weights do not match its spec:\n{report.describe()}")
         restore_optimizer = read_optimizer(reader, model.optimizer)
         restore_training = read_training(reader, model)
+        vocabulary = read_vocabulary(reader)
         weights = read_planned(reader, planned)
     copy_into(weights)
     restore_optimizer()
     restore_training()
+    model.vocabulary = vocabulary
     return model
 
 

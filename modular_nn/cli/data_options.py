@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from modular_nn.data import BatchSource, Dataset, load_data
 from modular_nn.data.sources import value_rows
+from modular_nn.data.text import TEXT_PREFIX, load_text
 from modular_nn.errors import DataError
 
 if TYPE_CHECKING:
@@ -62,7 +63,15 @@ def load_dataset(
     if not source:
         where = ' or a "data" entry in the spec' if spec_hint else ""
         raise DataError(
-            f"no data to use: give --data SOURCE{where} (builtin:NAME, or a .npz, .csv or .h5 file)"
+            f"no data to use: give --data SOURCE{where} (builtin:NAME, text:PATH, or a .npz, "
+            ".csv or .h5 file)"
+        )
+    if source.startswith(TEXT_PREFIX):  # encoded with the vocabulary of a model trained on text
+        return load_text(
+            source,
+            model.input_shapes,
+            vocabulary=model.vocabulary,
+            output_shape=model.output_shapes,
         )
     return load_data(
         source,

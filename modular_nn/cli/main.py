@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "train",
     "evaluate",
     "predict",
+    "generate",
     "plugins",
     "new_plugin",
     "export",

@@ -24,6 +24,7 @@ from modular_nn.cli.data_options import (
     positive_int,
     sample_count,
 )
+from modular_nn.data.text import TextDataset
 from modular_nn.errors import CheckpointError, TrainingError
 from modular_nn.model.model import Model
 
@@ -47,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="train a model from a spec and write a checkpoint",
         description='Train a model from SPEC on --data (or the spec\'s "data") and write '
         "the checkpoint. Data sources: builtin:NAME (digits, moons, spirals, xor), .npz, "
-        ".csv or .h5 files (.h5 is read in batches).",
+        ".csv or .h5 files (.h5 is read in batches), text:PATH (a UTF-8 text file as "
+        "windows and their next character; the model keeps the vocabulary for generate).",
     )
     parser.add_argument(
         "spec", nargs="?", metavar="SPEC", help="model spec (JSON); optional with --resume"
@@ -157,6 +159,8 @@ def run(args: argparse.Namespace) -> int:
         raise TrainingError("--keep K needs --checkpoint-every N")
     model = _resumed_model(args) if args.resume else _new_model(args)
     dataset = load_dataset(args, args.data or model.data, model)
+    if isinstance(dataset, TextDataset):  # generate encodes prompts with it
+        model.vocabulary = list(dataset.vocabulary)
     total = args.epochs or model.training_config.epochs
     remaining = total - model.epochs_done
     out = Path(args.out or args.resume or Path(args.spec).with_suffix(".h5").name)
@@ -181,6 +185,8 @@ def run(args: argparse.Namespace) -> int:
         f"{model.name}: {model.count_params():,} parameters; data {dataset.name}: "
         f"{sample_count(x):,} training samples{streamed}"
     )
+    if isinstance(dataset, TextDataset):
+        print(f"vocabulary: {len(dataset.vocabulary)} characters (ids 1-{len(dataset.vocabulary)})")
     stopped = _stopped_early(model)
     if stopped is not None:
         print(f"{args.resume} stopped early at epoch {stopped} (early_stopping): nothing to do")

@@ -1,4 +1,7 @@
-"""Loading a data source named by a string: ``builtin:NAME`` or a file.
+"""Loading a data source named by a string: ``builtin:NAME``, ``text:PATH`` or a file.
+
+``text:PATH`` reads a UTF-8 text file as (window, next character) pairs for a
+character-level language model (``modular_nn.data.text``).
 
 Files, by extension:
 
@@ -38,6 +41,7 @@ from modular_nn.data.builtin import load_builtin
 from modular_nn.data.dataset import Dataset, Inputs
 from modular_nn.data.layout import Layout
 from modular_nn.data.sources import H5Source, h5_dataset_names
+from modular_nn.data.text import TEXT_PREFIX, load_text
 from modular_nn.errors import DataError
 from modular_nn.model.inputs import all_finite
 
@@ -96,6 +100,8 @@ def load_data(
     if inputs is not None and input_shape is not None:
         raise DataError("give the model's input_shape or its named inputs, not both")
     layout = None if inputs is None and outputs is None else Layout.of(inputs, outputs, labels)
+    if text.startswith(TEXT_PREFIX):
+        return load_text(text, input_shape if inputs is None else inputs)
     if text.startswith("builtin:"):
         if layout is None:
             return load_builtin(text, input_shape)
@@ -109,6 +115,7 @@ def load_data(
         raise DataError(
             f"unsupported data source {text!r}: expected builtin:NAME or a file ending in "
             + ", ".join(DATA_SUFFIXES)
+            + f" (or {TEXT_PREFIX}PATH: a UTF-8 text file's characters)"
         )
     if layout is not None and suffix in (".csv", ".npy"):
         layout.check_single_table(path)

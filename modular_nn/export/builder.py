@@ -41,8 +41,9 @@ IR_VERSION = 8
 #: Operators onnxruntime's CPU provider has no float64 kernel for (onnxruntime 1.32): a
 #: float64 model using one is refused rather than written unrunnable or downcast.
 NO_FLOAT64_KERNEL = frozenset(
-    {"AveragePool", "Conv", "ConvTranspose", "Elu", "Erf", "GlobalAveragePool", "Softplus"}
-)
+    {"AveragePool", "Conv", "ConvTranspose", "Elu", "Erf", "GlobalAveragePool", "GRU", "LSTM",
+     "RNN", "Softplus"}
+)  # fmt: skip
 
 
 class OnnxExportable(Protocol):
@@ -225,6 +226,12 @@ class OnnxBuilder:
     def squeeze(self, x: str, axes: Sequence[int]) -> str:
         """``x`` without its size-1 ``axes``."""
         return self.node("Squeeze", [x, self.int64s(axes, "axes")])
+
+    def reverse(self, x: str, axis: int) -> str:
+        """``x`` read backwards along ``axis`` (``x[:, ::-1]`` for ``axis=1``)."""
+        ends = self.int64s([-(2**63)], "ends")  # past the first element, walking back
+        steps = [self.int64s([-1], "starts"), ends, self.int64s([axis], "axes")]
+        return self.node("Slice", [x, *steps, self.int64s([-1], "steps")], "reverse")
 
     def conv2d(self, x: str, kernel: str, bias: str | None, window: WindowGeometry) -> str:
         """ONNX ``Conv`` over NHWC ``x`` with an ``(kh, kw, in, filters)`` kernel (the

@@ -39,7 +39,7 @@ NAME_KEY = "name"
 #: a masked value may flow through them in an exported model.
 MASK_PASSING = frozenset(
     {"dense", "dropout", "activation", "layer_norm", "add", "subtract", "multiply",
-     "average", "maximum", "minimum", "concatenate"}
+     "average", "maximum", "minimum", "concatenate", "positional_embedding"}
 )  # fmt: skip
 FORMATS = ("onnx",)
 
@@ -125,7 +125,8 @@ def check_exportable(model: Model) -> None:
         if step.mask_in and step.layer.type_name not in MASK_PASSING:
             problems.append(
                 f"layer {node.name!r} (type {step.layer.type_name!r}) reads a mask (an "
-                "embedding's mask_zero), which the ONNX export does not carry"
+                "embedding's mask_zero), which the ONNX export does not carry; expected a "
+                "model without mask_zero (docs/export.md, 'Masks')"
             )
     if problems:
         raise ExportError(

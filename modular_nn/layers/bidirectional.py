@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.refs import ComponentRef, normalize_ref
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.recurrent import Recurrent
 from modular_nn.registry import get_registry
 
@@ -181,3 +182,21 @@ class Bidirectional(Layer):
         dx = grads_in[0]
         dx += grads_in[1]
         return dx
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # each copy's own export (ONNX's RNN/LSTM/GRU), the backward copy's sequence put
+        # back in time order, then the merge, as forward
+        outputs = []
+        for direction, copy in self.copies.items():
+            with builder.scoped(f"{builder.scope}/{direction}"):
+                outputs.append(copy.export_onnx(builder, inputs))  # type: ignore[attr-defined]
+        y_fwd, y_bwd = outputs
+        if self.return_sequences:
+            y_bwd = builder.reverse(y_bwd, axis=1)
+        mode = self.config.merge_mode
+        if mode == "concat":
+            return builder.node("Concat", [y_fwd, y_bwd], axis=-1)
+        if mode == "mul":
+            return builder.node("Mul", [y_fwd, y_bwd])
+        total = builder.node("Add", [y_fwd, y_bwd])
+        return total if mode == "sum" else builder.node("Mul", [total, builder.constant(0.5)])

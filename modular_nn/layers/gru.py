@@ -8,6 +8,7 @@ import numpy as np
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Shape
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.recurrent import GatedRecurrentConfig, Recurrent, StepActivation
 
 
@@ -44,6 +45,8 @@ class GRU(Recurrent):
     gates = 3
     state_names = ("h",)
     separate_recurrent_grad = True  # dL/d(u_h) = dL/d(x_h) * r
+    onnx_op = "GRU"
+    onnx_gate_order = (0, 1, 2)  # ONNX's z, r, h: ours
 
     def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
@@ -106,3 +109,19 @@ class GRU(Recurrent):
     def bias_gradient(self, dzx: np.ndarray, dzh: np.ndarray) -> None:
         np.sum(dzx, axis=0, out=self.grads["bias"][0])
         np.sum(dzh, axis=0, out=self.grads["bias"][1])
+
+    def onnx_activations(self) -> list[Any]:
+        # ONNX's f (gates z, r), g (candidate): s, a
+        return [self.gate_act.activation, self.act.activation]
+
+    def onnx_bias(self, builder: OnnxBuilder) -> str:
+        # ONNX's B = [Wb; Rb] is our (2, 3*units) bias, rows b_in then b_rec, as one row
+        return builder.node("Reshape", [builder.weight(self, "bias"), builder.int64s([1, -1])])
+
+    def onnx_attributes(self) -> dict[str, Any]:
+        # reset after the recurrent product: r * (h_{t-1} U_h + b_rec)
+        return {"linear_before_reset": 1}
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # ONNX's GRU with linear_before_reset=1, gates z, r, h as ours (Recurrent)
+        return super().export_onnx(builder, inputs)

@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from modular_nn.components.component import ComponentConfig
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.recurrent import GatedRecurrentConfig, Recurrent, StepActivation
 
 
@@ -46,6 +47,8 @@ class LSTM(Recurrent):
 
     gates = 4
     state_names = ("h", "c")
+    onnx_op = "LSTM"
+    onnx_gate_order = (0, 3, 1, 2)  # ONNX's i, o, f, c from our i, f, c, o
 
     def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
@@ -103,3 +106,11 @@ class LSTM(Recurrent):
             dzx[:, part] = self.gate_act.backward(dzx[:, part], self.z[t][:, part], (t, key))
         dzx[:, self.gc] = self.act.backward(dg, g, t)
         return {"h": dzx @ self.params["recurrent_kernel"].T, "c": dc}
+
+    def onnx_activations(self) -> list[Any]:
+        # ONNX's f (gates), g (candidate), h (cell output): s, a, a
+        return [self.gate_act.activation, self.act.activation, self.cell_act.activation]
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # ONNX's LSTM, gate blocks reordered from i, f, c, o to i, o, f, c (Recurrent)
+        return super().export_onnx(builder, inputs)

@@ -12,6 +12,7 @@ from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.refs import InitializerRef
 from modular_nn.errors import ShapeError
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.merge import Merge
 from modular_nn.registry import get_registry
 
@@ -274,3 +275,37 @@ class MultiHeadAttention(Layer):
             else:
                 np.sum(dz, axis=0, out=self.grads[f"{role}_bias"])
         return (dz @ self.params[f"{role}_kernel"].T).reshape(batch, steps, features)
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # as forward: projections split into heads (contiguous slices), scores
+        # (Q / sqrt(d)) K^T (+ 0 / -inf above the diagonal when causal), softmax, P V,
+        # heads concatenated and projected; dropout is the identity in inference
+        count = len(inputs)
+        query = inputs[0]
+        value = inputs[1] if count > 1 else query
+        key = inputs[2] if count > 2 else value
+        heads, key_dim, value_dim = self.config.num_heads, self.config.key_dim, self.head_value_dim
+
+        def project(x: str, role: str, head_dim: int) -> str:  # (batch, heads, time, head_dim)
+            bias = builder.weight(self, f"{role}_bias") if self.config.use_bias else None
+            z = builder.linear(x, builder.weight(self, f"{role}_kernel"), bias)
+            z = builder.node("Reshape", [z, builder.int64s([0, 0, heads, head_dim])], role)
+            return builder.node("Transpose", [z], f"{role}_heads", perm=[0, 2, 1, 3])
+
+        q = project(query, "query", key_dim)
+        q = builder.node("Mul", [q, builder.constant(1.0 / math.sqrt(key_dim), "scale")])
+        k = project(key, "key", key_dim)
+        v = project(value, "value", value_dim)
+        k_t = builder.node("Transpose", [k], "key_t", perm=[0, 1, 3, 2])
+        scores = builder.node("MatMul", [q, k_t], "scores")
+        if self.config.use_causal_mask:
+            (query_steps, _), (key_steps, _) = self.role_shapes(self.input_shape)[::2]
+            allowed = np.tri(query_steps, key_steps, dtype=bool)  # j <= i
+            causal = np.where(allowed, 0.0, -np.inf)
+            scores = builder.node("Add", [scores, builder.constant(causal, "causal_mask")])
+        weights = builder.node("Softmax", [scores], "weights", axis=-1)
+        out = builder.node("MatMul", [weights, v], "heads")
+        out = builder.node("Transpose", [out], "steps", perm=[0, 2, 1, 3])
+        out = builder.node("Reshape", [out, builder.int64s([0, 0, heads * value_dim])], "concat")
+        bias = builder.weight(self, "output_bias") if self.config.use_bias else None
+        return builder.linear(out, builder.weight(self, "output_kernel"), bias)

@@ -11,6 +11,7 @@ from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.refs import InitializerRef
 from modular_nn.errors import ShapeError
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.registry import get_registry
 
 
@@ -68,3 +69,11 @@ class PositionalEmbedding(Layer):
         grad[steps:] = 0
         np.sum(grad_out, axis=0, out=grad[:steps])
         return grad_out
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # x + E[:T], T the input's time length (read from its shape), as forward
+        x = inputs[0]
+        steps = builder.node("Shape", [x], "steps", start=1, end=2)
+        zero, axis = builder.int64s([0], "starts"), builder.int64s([0], "axes")
+        rows = builder.node("Slice", [builder.weight(self, "embeddings"), zero, steps, axis])
+        return builder.node("Add", [x, rows])

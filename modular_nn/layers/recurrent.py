@@ -14,6 +14,11 @@ over the time axis. The base class owns everything but the cell:
   backward sends the state's gradient straight through to the step before;
 - ``go_backwards``: the sequence (and its mask) is read in reverse; the output
   sequence stays reversed, as in Keras, and so does its mask;
+- ONNX export (``export_onnx``): ONNX's ``RNN``/``LSTM``/``GRU`` operator, the
+  weights converted in the graph to its layout (``W`` (1, G*units, in) and ``R``
+  (1, G*units, units), gate blocks in ONNX's order, ``B`` = [input bias; recurrent
+  bias]); ``go_backwards`` reverses the input and runs forwards, so the output
+  sequence stays reversed as here. A mask is not exported (the export refuses it);
 - backpropagation through time, after which the parameter gradients are three
   GEMMs over all steps: dL/d(kernel) = X^T dZx, dL/d(recurrent_kernel) =
   H_{t-1}^T dZh, dL/dX = dZx kernel^T, where dZx and dZh are the gradients of
@@ -36,7 +41,20 @@ from modular_nn.activations.tanh import Tanh
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.layer import Layer, Shape
 from modular_nn.components.refs import ActivationRef, InitializerRef
+from modular_nn.errors import ExportError
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.registry import get_registry
+
+#: Activations of ours that ONNX's recurrent operators (``RNN``, ``LSTM``, ``GRU``) run
+#: as an ``activations`` entry, and the attribute of ours they take as their alpha.
+ONNX_RECURRENT_ACTIVATIONS: dict[str, tuple[str, str | None]] = {
+    "tanh": ("Tanh", None),
+    "sigmoid": ("Sigmoid", None),
+    "relu": ("Relu", None),
+    "softplus": ("Softplus", None),
+    "leaky_relu": ("LeakyRelu", "negative_slope"),
+    "elu": ("Elu", "alpha"),
+}
 
 
 class RecurrentConfig(ComponentConfig):
@@ -299,3 +317,82 @@ class Recurrent(Layer):
     def recurrent_product(self, t: int) -> np.ndarray:
         """h_{t-1} @ recurrent_kernel, into a buffer reused at every step."""
         return np.matmul(self.states["h"][t], self.params["recurrent_kernel"], out=self.rec)
+
+    # ----- ONNX export ---------------------------------------------------------------------
+    #: ONNX's operator for the cell
+    onnx_op: ClassVar[str] = "RNN"
+    #: our gate blocks in ONNX's order (LSTM: ONNX i, o, f, c from our i, f, c, o)
+    onnx_gate_order: ClassVar[tuple[int, ...]] = (0,)
+
+    def onnx_activations(self) -> list[Any]:
+        """The cell's activations in the order of the ONNX operator's ``activations``."""
+        return [self.act.activation]
+
+    def onnx_bias(self, builder: OnnxBuilder) -> str:
+        """ONNX's ``B`` (1, 2*G*units): our bias in ONNX's gate order, then the recurrent
+        bias, which is 0 here (the GRU has one of its own)."""
+        bias = self.onnx_gate_blocks(builder, builder.weight(self, "bias"), axis=0)
+        zeros = builder.constant(np.zeros(self.gates * self.config.units), "zero_bias")
+        return builder.unsqueeze(builder.node("Concat", [bias, zeros], "B", axis=0), [0])
+
+    def onnx_gate_blocks(self, builder: OnnxBuilder, array: str, axis: int) -> str:
+        """``array`` with its G gate blocks along ``axis`` put in ONNX's order."""
+        order = self.onnx_gate_order
+        if list(order) == sorted(order):
+            return array
+        blocks = builder.node("Split", [array], "gates", outputs=self.gates, axis=axis)
+        return builder.node("Concat", [blocks[k] for k in order], "onnx_gates", axis=axis)
+
+    def onnx_activation_attributes(self) -> dict[str, Any]:
+        """``activations`` (and ``activation_alpha``) of the ONNX operator; an activation
+        the operator cannot run is an ``ExportError`` naming it."""
+        names: list[str] = []
+        alphas: list[float] = []
+        for activation in self.onnx_activations():
+            entry = ONNX_RECURRENT_ACTIVATIONS.get(activation.type_name)
+            if entry is None:
+                raise ExportError(
+                    f"{self.type_name} exports as ONNX's {self.onnx_op} operator, which runs the "
+                    f"activations {sorted(ONNX_RECURRENT_ACTIVATIONS)}; received activation "
+                    f"{activation.type_name!r}"
+                )
+            op, alpha = entry
+            names.append(op)
+            if alpha is not None:
+                alphas.append(float(getattr(activation.config, alpha)))
+        attributes: dict[str, Any] = {"activations": names}
+        if alphas:
+            attributes["activation_alpha"] = alphas
+        return attributes
+
+    def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
+        # ONNX's operator on the time-major sequence (reversed for go_backwards), weights
+        # transposed to (1, G*units, in) and (1, G*units, units) in ONNX's gate order
+        attributes = self.onnx_activation_attributes()
+        x = inputs[0]
+        if self.config.go_backwards:  # read in reverse: the outputs stay reversed, as forward
+            x = builder.reverse(x, axis=1)
+        x = builder.node("Transpose", [x], "time_major", perm=[1, 0, 2])
+
+        def onnx_layout(key: str) -> str:  # (n, G*units) -> (1, G*units, n), ONNX's order
+            transposed = builder.node("Transpose", [builder.weight(self, key)], perm=[1, 0])
+            return builder.unsqueeze(self.onnx_gate_blocks(builder, transposed, axis=0), [0])
+
+        w, r = onnx_layout("kernel"), onnx_layout("recurrent_kernel")
+        b = self.onnx_bias(builder) if self.config.use_bias else ""
+        y, y_h = builder.node(
+            self.onnx_op,
+            [x, w, r, b],
+            outputs=2,
+            hidden_size=self.config.units,
+            **attributes,
+            **self.onnx_attributes(),
+        )
+        if not self.config.return_sequences:
+            return builder.squeeze(y_h, [0])  # (1, batch, units) -> (batch, units)
+        # (time, 1, batch, units) -> (batch, time, units)
+        return builder.node("Transpose", [builder.squeeze(y, [1])], "batch_major", perm=[1, 0, 2])
+
+    def onnx_attributes(self) -> dict[str, Any]:
+        """Further attributes of the ONNX operator (the GRU's ``linear_before_reset``)."""
+        return {}

@@ -8,10 +8,7 @@ from modular_nn.export import exports_onnx
 
 #: Built-in layers without an ONNX export yet; a model using one is refused by name
 #: (``ExportError``) and the conformance kit reports the property as skipped.
-PENDING = {
-    "simple_rnn", "lstm", "gru", "bidirectional", "multi_head_attention",
-    "positional_embedding", "normalization",
-}  # fmt: skip
+PENDING = {"normalization"}
 
 #: What the issue names, which must export.
 REQUIRED = {
