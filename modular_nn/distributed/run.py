@@ -15,23 +15,23 @@ processes. ``modular_nn.model.training`` calls these only when a ``World`` is ac
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from modular_nn.data.sources import LocalRows
 from modular_nn.distributed.context import set_active_world
 from modular_nn.distributed.reduction import GradientReducer, reduce_metrics
 from modular_nn.distributed.world import World
 from modular_nn.metrics import Metric
 
-if TYPE_CHECKING:
-    from modular_nn.model.model import Model
-
 
 class DistributedRun:
     """The state of one distributed ``fit`` of ``model`` (set on ``model._run``)."""
 
-    def __init__(self, model: Model, world: World, training: bool = True) -> None:
+    def __init__(self, model: Any, world: World, training: bool = True) -> None:
+        """``model``: the ``modular_nn.Model`` being trained (not imported: the model
+        package sits above this one)."""
         self.model = model
         self.world = world
         weights = list(model.params.values()) + list(model.buffers.values())
@@ -51,8 +51,14 @@ class DistributedRun:
 
     # ----- data ------------------------------------------------------------------------
     def shard(self, batches: Iterator[Any]) -> Iterator[Any]:
-        """This process's part of each global batch ``(xs, ys)``."""
-        for xs, ys in batches:
+        """This process's part of each global batch ``(xs, ys)``; a ``LocalRows`` (from a
+        source that read only this process's rows) is that part already."""
+        for batch in batches:
+            if isinstance(batch, LocalRows):
+                self.global_rows = batch.global_rows
+                yield batch.xs, batch.ys
+                continue
+            xs, ys = batch
             rows = xs[0].shape[0]
             part = self.world.shard(rows)
             self.global_rows = rows
