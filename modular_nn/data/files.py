@@ -6,7 +6,8 @@ character-level language model (``modular_nn.data.text``).
 Files, by extension:
 
 - ``.npz``: arrays ``X`` (inputs) and ``y`` (labels) by default; other names
-  with ``x_key``/``y_key``.
+  with ``x_key``/``y_key``. Under an MPI launcher with several processes, an
+  ``NpzSource`` (memory-mapped: each process reads only its rows).
 - ``.npy``: inputs only (for prediction).
 - ``.csv``: one sample per line, an optional header line (detected: a first
   line that is not all numbers); the label column is chosen by name or index
@@ -40,8 +41,10 @@ import numpy as np
 from modular_nn.data.builtin import load_builtin
 from modular_nn.data.dataset import Dataset, Inputs
 from modular_nn.data.layout import Layout
+from modular_nn.data.npz import NpzSource
 from modular_nn.data.sources import H5Source, h5_dataset_names
 from modular_nn.data.text import TEXT_PREFIX, load_text
+from modular_nn.distributed.world import launched_by_mpi
 from modular_nn.errors import DataError
 from modular_nn.model.inputs import all_finite
 
@@ -127,6 +130,9 @@ def load_data(
     x_key, y_key = x_key or "X", y_key or "y"
     if suffix in (".h5", ".hdf5"):
         x, y = H5Source(path, x_key, y_key, labels=labels), None
+    elif suffix == ".npz" and launched_by_mpi():  # each process reads only its rows
+        _require_magic(path, ZIP_MAGICS, ".npz")
+        x, y = NpzSource(path, x_key, y_key, labels=labels), None
     elif suffix == ".npz":
         x, y = _read_npz(path, x_key, y_key if labels else None)
     elif suffix == ".npy":

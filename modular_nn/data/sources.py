@@ -12,6 +12,11 @@ Shuffling reads blocks of ``block_rows`` contiguous rows (a multiple of the
 batch size) in a random order and shuffles the rows within each block, all
 drawn from the generator ``fit`` passes (the model's), so a run stays
 reproducible. Every batch but the dataset's last is full.
+
+In a data-parallel run (``modular_nn.distributed``) each process reads only its rows
+of every global batch (``sharded_batches``): it draws the same blocks and orders from
+the shared generator as ``batches`` does, and reads just its rows, sorted, from the
+file (``take``), so no process reads another's rows or the whole source.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import math
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -49,11 +54,31 @@ def pick_rows(values: Values | None, index: slice | np.ndarray) -> Values | None
     return values[index]
 
 
+def join_rows(parts: list[Values | None]) -> Values | None:
+    """The rows of ``parts`` (arrays, dicts of arrays or Nones) one after the other."""
+    first = parts[0]
+    if first is None:
+        return None
+    if isinstance(first, dict):
+        return {name: np.concatenate([p[name] for p in parts]) for name in first}  # type: ignore[index]
+    return np.concatenate(parts)  # type: ignore[arg-type]
+
+
+class LocalRows(NamedTuple):
+    """This process's rows of one global batch of a data-parallel run, and the number of
+    rows of that global batch (the gradients are weighted by the share of it)."""
+
+    xs: Any
+    ys: Any
+    global_rows: int
+
+
 class BatchSource:
     """Samples ``[start, stop)`` of a dataset, read in contiguous blocks.
 
     Subclasses implement ``_open()``, a context manager giving a reader object
-    with ``read(start, stop) -> (x, y or None)`` in absolute row numbers, and
+    with ``read(start, stop) -> (x, y or None)`` in absolute row numbers (and, if it can
+    read scattered rows at once, ``take(rows)`` for increasing absolute row numbers), and
     set ``rows``, ``sample_shape`` and ``has_labels``. A reader may give dicts of
     arrays keyed by name (several inputs or outputs); ``sample_shape`` is then a
     dict of shapes by input name.
@@ -137,22 +162,71 @@ class BatchSource:
             x = x.reshape((x.shape[0], *shape))  # type: ignore[misc]
         return x, y
 
-    def batches(self, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[Batch]:
-        """Yield ``(x, y)`` batches (``y`` None without labels); shuffled when ``rng`` is given."""
+    def _blocks(
+        self, batch_size: int, rng: np.random.Generator | None
+    ) -> Iterator[tuple[int, int, np.ndarray | None]]:
+        """The blocks in reading order, ``(start, stop, order of their rows or None)``,
+        drawn from ``rng`` in the same sequence by ``batches`` and ``sharded_batches``."""
         block = max(batch_size, self.block_rows // batch_size * batch_size)
         starts = np.arange(self.start, self.stop, block)
         if rng is not None:
             starts = starts[rng.permutation(len(starts))]
+        for lo in starts.tolist():
+            hi = min(lo + block, self.stop)
+            yield lo, hi, None if rng is None else rng.permutation(hi - lo)
+
+    def batches(self, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[Batch]:
+        """Yield ``(x, y)`` batches (``y`` None without labels); shuffled when ``rng`` is given."""
         with self._open() as reader:
-            for lo in starts.tolist():
-                x, y = reader.read(lo, min(lo + block, self.stop))
-                count = value_rows(x)
-                if rng is not None:
-                    order = rng.permutation(count)
+            for lo, hi, order in self._blocks(batch_size, rng):
+                x, y = reader.read(lo, hi)
+                if order is not None:
                     x, y = pick_rows(x, order), pick_rows(y, order)  # type: ignore[assignment]
-                for b in range(0, count, batch_size):
+                for b in range(0, hi - lo, batch_size):
                     part = slice(b, b + batch_size)
                     yield self._finish(pick_rows(x, part), pick_rows(y, part))  # type: ignore[arg-type]
+
+    def sharded_batches(
+        self, batch_size: int, rng: np.random.Generator | None, rank: int, size: int
+    ) -> Iterator[tuple[Values, Values | None, int]]:
+        """Process ``rank`` of ``size``'s rows of each batch ``batches`` gives, and the rows of
+        that whole batch: ``(x, y, global_rows)``. Only those rows are read, one read per
+        batch; ``rng`` is consumed exactly as ``batches`` consumes it, so every process
+        (each with the same generator) takes its part of the same global batches."""
+        from modular_nn.distributed.world import shard_rows
+
+        with self._open() as reader:
+            for lo, hi, order in self._blocks(batch_size, rng):
+                for b in range(0, hi - lo, batch_size):
+                    rows = min(batch_size, hi - lo - b)
+                    mine = shard_rows(rows, rank, size)
+                    if order is None:
+                        index = np.arange(lo + b + mine.start, lo + b + mine.stop)
+                    else:
+                        index = lo + order[b : b + rows][mine]
+                    x, y = self._finish(*read_rows(reader, index))
+                    yield x, y, rows
+
+
+def read_rows(reader: Any, index: np.ndarray) -> Batch:
+    """Rows ``index`` (absolute, distinct, in any order) of ``reader``, in that order.
+
+    Rows are read in increasing order (HDF5 selections must be), with the reader's
+    ``take`` if it has one, else one ``read`` per run of consecutive rows; then put
+    back in the order asked for."""
+    if len(index) == 0 or np.all(np.diff(index) == 1):  # one run, maybe empty
+        lo = int(index[0]) if len(index) else 0
+        return reader.read(lo, lo + len(index))  # type: ignore[no-any-return]
+    ascending = np.sort(index)
+    take = getattr(reader, "take", None)
+    if take is not None:
+        x, y = take(ascending)
+    else:
+        breaks = np.flatnonzero(np.diff(ascending) != 1) + 1
+        runs = [reader.read(int(r[0]), int(r[-1]) + 1) for r in np.split(ascending, breaks)]
+        x, y = join_rows([r[0] for r in runs]), join_rows([r[1] for r in runs])
+    back = np.searchsorted(ascending, index)
+    return pick_rows(x, back), pick_rows(y, back)  # type: ignore[return-value]
 
 
 def held_out_rows(n: int, fraction: float) -> int:
@@ -183,32 +257,50 @@ def check_reshape(have: tuple[int, ...], want: tuple[int, ...], name: str | None
         )
 
 
-class _H5Reader:
-    def __init__(self, source: H5Source) -> None:
-        import h5py
+class NamedArraysReader:
+    """A reader of a source's named arrays (HDF5 datasets, memory maps): ``read`` a range
+    of rows, ``take`` increasing rows (one selection per array). ``open_array(key)``
+    gives the array stored under ``key``; ``close`` is called at the end."""
 
-        self.file = h5py.File(source.path, "r")
-        self.x = {name: self.file[key] for name, key in source.input_keys.items()}
+    def __init__(self, source: Any, open_array: Any, close: Any) -> None:
+        self.x = {name: open_array(key) for name, key in source.input_keys.items()}
         self.y = (
-            {name: self.file[key] for name, key in source.target_keys.items()}
+            {name: open_array(key) for name, key in source.target_keys.items()}
             if source.has_labels
             else None
         )
         self.named_x, self.named_y = source.inputs is not None, source.outputs is not None
+        self.close = close
 
     def read(self, start: int, stop: int) -> Batch:
-        x = {name: d[start:stop] for name, d in self.x.items()}
-        y = None if self.y is None else {name: d[start:stop] for name, d in self.y.items()}
+        return self._named(slice(start, stop))
+
+    def take(self, rows: np.ndarray) -> Batch:
+        return self._named(rows)
+
+    def _named(self, index: slice | np.ndarray) -> Batch:
+        # np.array: a copy in memory (not a view of a memory map that is closed after)
+        x = {name: np.array(d[index]) for name, d in self.x.items()}
+        y = None if self.y is None else {name: np.array(d[index]) for name, d in self.y.items()}
         return (
             x if self.named_x else x[_ONE],
             y if y is None or self.named_y else y[_ONE],
         )
 
-    def __enter__(self) -> _H5Reader:
+    def __enter__(self) -> NamedArraysReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.file.close()
+        self.x = self.y = {}
+        self.close()
+
+
+class _H5Reader(NamedArraysReader):
+    def __init__(self, source: H5Source) -> None:
+        import h5py
+
+        file = h5py.File(source.path, "r")
+        super().__init__(source, file.__getitem__, file.close)
 
 
 #: the key of the single input (or target) of a source that is not named
