@@ -23,6 +23,9 @@ Each has a fixed train/test split: the same data on every machine and run.
   ``train_test_split(test_size=360, stratify=labels, random_state=0)``; it
   holds ``images`` (uint8, 1797x8x8), ``labels`` (uint8) and the
   ``train_index``/``test_index`` of the split.
+- ``digits_rows``: ``digits`` as sequences for recurrent and attention models:
+  each image's 8 rows, top first, are 8 time steps of 8 features,
+  ``(n, 8, 8)`` (batch, time, features); the same values, labels and split.
 - ``digits_multitask``: ``digits`` with two named targets, ``{"digit": label,
   "even": 1 if the digit is even else 0}``, for a model whose outputs are
   named ``digit`` and ``even``; the same images and split.
@@ -103,6 +106,13 @@ def digits() -> Dataset:
     return Dataset(x[train], y[train], x[test], y[test], name="builtin:digits")
 
 
+def digits_rows() -> Dataset:
+    """``digits`` as ``(n, 8, 8)`` sequences: row ``t`` of each image is time step ``t``."""
+    ds = digits()
+    x_train, x_test = ds.x_train.reshape(-1, 8, 8), ds.x_test.reshape(-1, 8, 8)
+    return Dataset(x_train, ds.y_train, x_test, ds.y_test, name="builtin:digits_rows")
+
+
 def digits_multitask() -> Dataset:
     """``digits`` with targets ``{"digit": label, "even": label % 2 == 0}`` (int64)."""
     ds = digits()
@@ -151,6 +161,7 @@ BUILTIN_DATASETS: dict[str, Callable[[], Dataset]] = {
     "digits": digits,
     "digits_multitask": digits_multitask,
     "digits_pairs": digits_pairs,
+    "digits_rows": digits_rows,
     "moons": moons,
     "spirals": spirals,
     "xor": xor,
@@ -165,7 +176,7 @@ def load_builtin(
     | None = None,
 ) -> Dataset:
     """The built-in dataset ``name`` (``digits``, ``digits_multitask``, ``digits_pairs``,
-    ``moons``, ``spirals``, ``xor``).
+    ``digits_rows``, ``moons``, ``spirals``, ``xor``).
 
     With ``input_shape`` each sample is reshaped to it when it holds the same
     number of values (``load_builtin("digits", [8, 8, 1])`` gives NHWC images); for

@@ -137,3 +137,18 @@ def test_digits_pairs_is_reproducible_and_reshapes_each_input() -> None:
     assert named_shapes.x_train["left"].shape == (6000, 64)
     assert named_shapes.x_train["right"].shape == (6000, 8, 8, 1)
     np.testing.assert_array_equal(flat.x_train["left"].reshape(-1, 8, 8, 1), a.x_train["left"])
+
+
+def test_digits_rows_are_sequences_of_the_image_rows() -> None:
+    rows, flat = load_builtin("digits_rows"), load_builtin("digits")
+    assert rows.x_train.shape == (1437, 8, 8) and rows.x_test.shape == (360, 8, 8)
+    assert rows.x_train.dtype == np.float32 and rows.name == "builtin:digits_rows"
+    assert repr(rows) == "Dataset('builtin:digits_rows', train=1437, test=360)"
+    # time step t of sample i is row t of image i: pixels 8t .. 8t+7 of the flat vector
+    np.testing.assert_array_equal(rows.x_train[:, 3, :], flat.x_train[:, 24:32])
+    np.testing.assert_array_equal(rows.x_test.reshape(360, 64), flat.x_test)
+    np.testing.assert_array_equal(rows.y_train, flat.y_train)
+    np.testing.assert_array_equal(rows.y_test, flat.y_test)
+    again = load_data("builtin:digits_rows", inputs={"input": [8, 8]}, outputs=["dense_1"])
+    np.testing.assert_array_equal(again.x_train, rows.x_train)  # deterministic, kept as is
+    assert load_builtin("digits_rows", [64]).x_test.shape == (360, 64)
