@@ -2,7 +2,8 @@
 
 Inputs: ``.npy``, ``.csv`` (every column a feature, unless ``--label-column``
 names one to drop), ``.npz`` (array ``X``), ``.h5`` (dataset ``X``, read in
-batches) or ``builtin:NAME`` (its test split). A model with several inputs
+batches), ``builtin:NAME`` (its test split) or ``text:PATH`` (every window of a
+text, encoded with the vocabulary of the model). A model with several inputs
 reads ``.npz``/``.h5`` arrays named after them (``left``, ``right``).
 
 Outputs: ``.npy`` (the outputs' full shape), ``.csv`` (one line per sample,
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import modular_nn as mnn
     from modular_nn.data import load_inputs
+    from modular_nn.data.text import TEXT_PREFIX, load_text
 
     output = Path(args.output)
     if output.suffix.lower() not in OUTPUT_SUFFIXES:
@@ -68,12 +70,18 @@ def run(args: argparse.Namespace) -> int:
             f"({', '.join(map(repr, names))}); expected a file ending in .npz, which holds "
             "one array per output"
         )
-    x = load_inputs(
-        args.input,
-        x_key=args.x_key,
-        label_column=args.label_column,
-        inputs=model.input_shapes,
-    )
+    if args.input.startswith(TEXT_PREFIX):  # every window, in the model's own ids
+        text = load_text(
+            args.input, model.input_shapes, vocabulary=model.vocabulary, held_out=False
+        )
+        x = text.x_train
+    else:
+        x = load_inputs(
+            args.input,
+            x_key=args.x_key,
+            label_column=args.label_column,
+            inputs=model.input_shapes,
+        )
     predicted = model.predict(x, batch_size=args.batch_size)
     arrays = predicted if isinstance(predicted, dict) else {names[0]: predicted}
     write_predictions(predicted, output, names)

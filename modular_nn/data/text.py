@@ -170,6 +170,7 @@ def load_text(
     *,
     vocabulary: Sequence[str] | None = None,
     output_shape: Shape | Mapping[str, Shape] | None = None,
+    held_out: bool = True,
 ) -> TextDataset:
     """Load ``text:PATH`` (or a plain path) into (window, next character) pairs.
 
@@ -180,6 +181,7 @@ def load_text(
             file's own; characters outside it are a ``DataError``.
         output_shape: the model's output shape (or its outputs, name to shape), checked
             to have a class per id.
+        held_out: False to keep every pair in ``x_train``/``y_train`` (prediction).
 
     Raises ``DataError`` for a missing, empty or non-UTF-8 file, a text with no
     complete pair (fewer than ``T + 1`` characters) and a model it does not fit.
@@ -202,7 +204,7 @@ def load_text(
     if output_shape is not None:
         check_output(output_shape, vocab)
     x, y = pairs(ids, window)
-    n_test = int(len(y) * HELD_OUT_FRACTION)
+    n_test = int(len(y) * HELD_OUT_FRACTION) if held_out else 0
     if n_test == 0:
         return TextDataset(x, y, name=text_source, vocabulary=vocab)
     cut = len(y) - n_test

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import h5py
+import numpy as np
 import pytest
 
 import modular_nn as mnn
@@ -207,3 +208,25 @@ def test_a_spec_whose_output_is_too_small_for_the_text(cli: Cli, tmp_path: Path)
         f"expected an output of at least {len(set(TEXT)) + 1} units, received 10" in result.stderr
     )
     assert not (tmp_path / "small.h5").exists()
+
+
+def test_predict_reads_every_window_of_a_text_in_the_model_ids(
+    capsys: pytest.CaptureFixture[str], ckpt: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "few.txt").write_text("mat the cat", encoding="utf-8")  # 11 characters
+    out = tmp_path / "p.npy"
+    code, stdout, err = in_process(
+        capsys,
+        "predict",
+        str(ckpt),
+        "--input",
+        f"text:{tmp_path / 'few.txt'}",
+        "--output",
+        str(out),
+    )
+    assert code == 0, err
+    assert "wrote 5 predictions of shape (24,)" in stdout  # 11 - 6 windows, none held out
+    model = mnn.load(ckpt)
+    vocabulary = sorted(set(TEXT))
+    ids = np.array([[vocabulary.index(c) + 1 for c in "mat th"]])  # ids of the model's own
+    np.testing.assert_allclose(np.load(out)[0], model.predict(ids)[0], rtol=1e-6)

@@ -148,3 +148,9 @@ def test_a_model_fits_text_pairs(tmp_path: Path) -> None:
     )
     model.fit(ds.x_train, ds.y_train, epochs=20, batch_size=16, verbose=0, validation_split=0.1)
     assert model.evaluate(ds.x_test, ds.y_test)["accuracy"] == 1.0  # a periodic text
+
+
+def test_prediction_keeps_every_pair(tmp_path: Path) -> None:
+    text = "abcdefghij" * 3
+    ds = load_text(f"text:{write(tmp_path, text)}", [5], held_out=False)
+    assert len(ds.y_train) == 25 and not ds.has_test
