@@ -36,6 +36,7 @@ from modular_nn.checkpoint.format import (
 )
 from modular_nn.checkpoint.provenance import advice, missing_components, parse_records
 from modular_nn.checkpoint.reader import CheckpointReader, open_checkpoint
+from modular_nn.checkpoint.vocabulary import read_vocabulary
 from modular_nn.model.summary import format_table
 
 
@@ -151,6 +152,10 @@ def _state_lines(reader: CheckpointReader) -> list[str]:
                 values = reader.read_array(dataset, "float")
                 last.append(f"{key}={values[-1]:.6g}" if values.size else f"{key}=[]")
             lines.append("history (last epoch): " + (", ".join(last) or "empty"))
+    vocabulary = read_vocabulary(reader)
+    if vocabulary is not None:  # a model trained on text:PATH
+        text = json.dumps("".join(vocabulary), ensure_ascii=False)
+        lines.append(f"vocabulary: {len(vocabulary)} characters {_brief(text)}")
     return lines
 
 

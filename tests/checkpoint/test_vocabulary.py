@@ -80,3 +80,16 @@ def test_a_malformed_vocabulary_is_refused(tmp_path: Path, value: str, match: st
         write_text(f, VOCABULARY, value)  # with a correct checksum: only the content is wrong
     with pytest.raises(mnn.CheckpointError, match=match):
         mnn.load(path)
+
+
+def test_inspect_shows_the_vocabulary(tmp_path: Path) -> None:
+    from modular_nn.checkpoint.inspection import describe_checkpoint
+
+    model = text_model()
+    model.save(tmp_path / "plain.h5")
+    assert "vocabulary" not in describe_checkpoint(tmp_path / "plain.h5")
+    model.vocabulary = ["\n", " ", "a", "é"]
+    model.save(tmp_path / "lm.h5")
+    assert (
+        'vocabulary: 4 characters "\\n aé"' in describe_checkpoint(tmp_path / "lm.h5").splitlines()
+    )
