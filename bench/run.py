@@ -40,10 +40,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import baselines as bl  # noqa: E402 - bench/ is a folder of scripts, not a package
+import distributed as dist  # noqa: E402
 
 IMPLS = ("modular_nn", "numpy", "seed", "torch", "jax")
 BASELINES = IMPLS[1:]
-PARTS = ("mlp", "predict", "cnn", "memory", "import")
+PARTS = ("mlp", "predict", "cnn", "distributed", "memory", "import")
 #: Seconds between timed calls (see ``round_robin``).
 PAUSE = 0.2
 
@@ -61,6 +62,8 @@ class Settings:
     memory_samples: int = 60000
     memory_batch: int = 512
     import_runs: int = 5
+    distributed_batch: int = 512
+    distributed_epochs: int = 3
     baselines: tuple[str, ...] = BASELINES
     parts: tuple[str, ...] = PARTS
     stat: str = "median"
@@ -74,7 +77,7 @@ class Settings:
     def quick(cls, **options: Any) -> Settings:
         return cls(
             mlp_samples=512, cnn_samples=64, predict_samples=1024, repeats=1,
-            gemm_size=128, memory_samples=1024, import_runs=1, **options,
+            gemm_size=128, memory_samples=1024, import_runs=1, distributed_epochs=1, **options,
         )  # fmt: skip
 
 
@@ -235,6 +238,7 @@ class Bench:
         self.notes: dict[str, str] = {}
         self.extra: dict[str, Any] = {}
         self.extra_samples: dict[str, list[float]] = {}  # seconds per round of extra runners
+        self.distributed_rows: list[dict[str, Any]] = []  # the MLP on 1 and 2 processes
 
     def _make(self, name: str, factory: Callable[[], Any]) -> Any | None:
         if name != "modular_nn" and name not in self.s.baselines:
@@ -426,6 +430,19 @@ class Bench:
         )
         self.rows.append(row)
 
+    def distributed(self) -> None:
+        """The MLP trained data-parallel on 1 and 2 processes (``bench/distributed.py``):
+        steps/s, communication per step, bytes reduced per step."""
+        s = self.s
+        if dist.mpiexec() is None:
+            self.notes["distributed"] = "skipped: no mpi4py or mpiexec (install the [mpi] extra)"
+            return
+        for processes in (1, 2):
+            self.log(f"distributed MLP, {processes} process(es), batch {s.distributed_batch} ...")
+            self.distributed_rows.append(
+                dist.measure(processes, s.mlp_samples, s.distributed_batch, s.distributed_epochs)
+            )
+
     def gemm(self) -> None:
         self.log(f"float32 GEMM {self.s.gemm_size}^3 ...")
         self.extra["gemm_gflops"] = gemm_gflops(self.s.gemm_size, self.s.repeats, self.s.summary)
@@ -459,6 +476,7 @@ class Bench:
             "settings": {k: v for k, v in vars(self.s).items()},
             "results": [row.as_dict() for row in self.rows],
             "extra": self.extra,
+            "distributed": self.distributed_rows,
             "goals": self.goals(),
             "notes": self.notes,
         }
@@ -510,6 +528,18 @@ class Bench:
         goals[-1]["op"] = "<="
         value = goals[-1]["value"]
         goals[-1]["met"] = None if value is None else value <= 1.3
+        # issue 18: on 2 cores this proves the run works; a speed-up needs more cores
+        by = {row["processes"]: row for row in self.distributed_rows}
+        speedup = by[2]["steps_per_s"] / by[1]["steps_per_s"] if len(by) == 2 else None
+        goals.append(
+            _goal(
+                f"distributed MLP b{self.s.distributed_batch}: steps/s 2 processes / 1",
+                speedup, 1.0, ">=",
+                self.notes.get("distributed") or (
+                    None if "distributed" in self.s.parts else "not selected (--only)"
+                ),
+            )
+        )  # fmt: skip
         return goals
 
 
@@ -621,6 +651,8 @@ def render(report: dict[str, Any]) -> str:
     for row in report["results"]:
         for note in row["notes"]:
             lines.append(f"{row['workload']}: {note}")
+    if report.get("distributed"):
+        lines += ["", *dist.render(report["distributed"], report["settings"]["distributed_batch"])]
     lines.append("")
     lines.append("goals:")
     for g in report["goals"]:

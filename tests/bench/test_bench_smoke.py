@@ -57,6 +57,31 @@ def test_every_workload_reports_a_figure(report: dict) -> None:
     assert "cnn_train_b64" in rows or "cnn" in report["notes"]
 
 
+def test_distributed_mlp_reports_steps_communication_and_bytes(report: dict) -> None:
+    """Issue 18: the MLP on 1 and 2 processes (skipped, with the reason, without MPI)."""
+    goal = next(g for g in report["goals"] if g["goal"].startswith("distributed MLP b512"))
+    if not report["distributed"]:
+        assert "[mpi]" in report["notes"]["distributed"] and goal["value"] is None
+        return
+    by = {row["processes"]: row for row in report["distributed"]}
+    assert sorted(by) == [1, 2]
+    assert by[1]["comm_ms_per_step"] == 0 and by[1]["bytes_per_step"] == 0
+    assert by[2]["comm_ms_per_step"] > 0
+    # the gradients travel as float32 in one buffer per step, with the losses
+    assert by[2]["bytes_per_step"] >= 4 * by[2]["parameters"]
+    assert by[1]["blas_threads"] == 2 * by[2]["blas_threads"] or by[2]["blas_threads"] == 1
+    assert goal["value"] == pytest.approx(by[2]["steps_per_s"] / by[1]["steps_per_s"])
+    assert "distributed MLP" in _bench_module("run").render(report)
+
+
+def test_distributed_mlp_is_skipped_without_mpi(tmp_path: Path) -> None:
+    (tmp_path / "mpi4py.py").write_text("raise ImportError('hidden for this test')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    report = run_quick_bench("--only", "distributed", "--baselines", "numpy", env=env)
+    assert report["distributed"] == []
+    assert "[mpi]" in report["notes"]["distributed"]
+
+
 def test_baselines_not_selected_are_named_in_the_notes(report: dict) -> None:
     row = next(r for r in report["results"] if r["workload"] == "mlp_train_b32")
     for name in ("torch", "jax"):
