@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _show_warning
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # train --workers runs it again
     try:
         return int(args.func(args) or 0)
     except ModularNNError as exc:

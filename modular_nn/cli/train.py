@@ -24,6 +24,7 @@ from modular_nn.cli.data_options import (
     positive_int,
     sample_count,
 )
+from modular_nn.cli.workers import add_workers_option, join_mpi_run, launch_workers
 from modular_nn.data.text import TextDataset
 from modular_nn.errors import CheckpointError, TrainingError
 from modular_nn.model.model import Model
@@ -92,6 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quiet", "-q", action="store_true", help="no per-epoch output, only the results"
     )
+    add_workers_option(parser)
     add_data_options(parser)
     parser.set_defaults(func=run)
 
@@ -148,6 +150,9 @@ def run(args: argparse.Namespace) -> int:
     from modular_nn.data import BatchSource
     from modular_nn.model.callbacks import ModelCheckpoint, format_logs
 
+    if args.workers is not None:
+        return launch_workers(args.workers, args.argv)
+    world = join_mpi_run()  # None for one process; under mpiexec only rank 0 writes
     started = time.perf_counter()
     if args.plot:
         from modular_nn.plotting import require_matplotlib
@@ -214,6 +219,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"test ({sample_count(x_test):,} held-out samples): {format_logs(results)}")
         if accuracies(results):
             print(f"held-out {accuracies(results)}")
+    if world is not None and world.rank != 0:
+        return 0  # rank 0 writes the checkpoint (and the plot)
     model.save(out)
     print(f"saved {out} ({model.epochs_done} epochs, {seconds:.1f}s)")
     if args.plot:
