@@ -24,9 +24,10 @@ def build_model(spec: SpecSource) -> Model:
     settings = dict(
         name=spec.name, dtype=spec.dtype, seed=spec.seed, training=spec.training, data=spec.data
     )
-    if not uses_graph_keys(spec):  # a chain, built exactly as a list of layers
+    if not uses_graph_keys(spec):  # a chain of one-input layers: built as a list of layers
         layers = [layer_from_entry(entry) for entry in spec.layers]
-        return Model(layers, spec.input_shape, loss, optimizer, **settings)  # type: ignore[arg-type]
+        if not any(layer.takes_several_inputs() for layer in layers):
+            return Model(layers, spec.input_shape, loss, optimizer, **settings)  # type: ignore[arg-type]
     plan, issues = resolve_graph(spec)  # load_spec has checked it
     if plan is None:
         raise SpecError(issues)

@@ -34,42 +34,90 @@ class Head:
     metrics: list[Metric] = field(default_factory=list)
 
     def loss_and_grad(
-        self, out: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None
+        self,
+        out: np.ndarray,
+        y: np.ndarray,
+        mask: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
     ) -> tuple[float, np.ndarray]:
-        """This output's loss and dL/d(output) (dL/d(logits) when fused). With a mask
-        (batch, time) only the real steps count: the loss is their mean, and the padded
-        steps get a zero gradient."""
-        if mask is not None:
-            return self._masked_loss_and_grad(out, y, mask)
-        if self.fused is not None:
-            value = self.loss.forward_logits(self.fused.logits, out, y)
+        """This output's loss and dL/d(output) (dL/d(logits) when fused).
+
+        With a mask (batch, time) only the real steps count: the loss is their mean, and
+        the padded steps get a zero gradient. With ``weights`` (one per sample) the loss
+        is Keras's weighted mean over the batch, ``sum(w_i * loss_i) / n``, and each
+        sample's gradient is scaled by its weight.
+        """
+        logits = self.fused.logits if self.fused is not None else None
+        if mask is None:
+            return self._rows(out, y, logits, weights)
+        grad = np.zeros_like(out)
+        if not mask.any():
+            return 0.0, grad  # every step is padding: nothing to learn from
+        if weights is not None:  # a sample's weight applies to each of its steps
+            shape = (-1,) + (1,) * (mask.ndim - 1)
+            weights = np.broadcast_to(weights.reshape(shape), mask.shape)[mask]
+        value, grad[mask] = self._rows(
+            out[mask], y[mask], None if logits is None else logits[mask], weights
+        )
+        return value, grad
+
+    def _plain(
+        self, out: np.ndarray, y: np.ndarray, logits: np.ndarray | None
+    ) -> tuple[float, np.ndarray]:
+        if logits is not None:
+            value = self.loss.forward_logits(logits, out, y)
             return value, self.loss.backward_logits()
         value = self.loss.forward(out, y)
         return value, self.loss.backward()
 
-    def _masked_loss_and_grad(
-        self, out: np.ndarray, y: np.ndarray, mask: np.ndarray
+    def _value(self, out: np.ndarray, y: np.ndarray, logits: np.ndarray | None) -> float:
+        if logits is not None:
+            return self.loss.forward_logits(logits, out, y)
+        return self.loss.forward(out, y)
+
+    def _rows(
+        self,
+        out: np.ndarray,
+        y: np.ndarray,
+        logits: np.ndarray | None,
+        weights: np.ndarray | None,
     ) -> tuple[float, np.ndarray]:
-        grad = np.zeros_like(out)
-        if not mask.any():
-            return 0.0, grad  # every step is padding: nothing to learn from
-        kept_out, kept_y = out[mask], y[mask]
-        if self.fused is not None:
-            value = self.loss.forward_logits(self.fused.logits[mask], kept_out, kept_y)
-            grad[mask] = self.loss.backward_logits()
-        else:
-            value = self.loss.forward(kept_out, kept_y)
-            grad[mask] = self.loss.backward()
+        if weights is None:
+            return self._plain(out, y, logits)
+        value = self._weighted_value(out, y, logits, weights)
+        _, grad = self._plain(out, y, logits)  # last: the loss keeps this call's state
+        # a loss is a mean over samples, and a sample's gradient depends on it alone
+        grad = grad * weights.reshape((-1,) + (1,) * (grad.ndim - 1)).astype(grad.dtype)
         return value, grad
 
-    def evaluation_loss(
-        self, out: np.ndarray, y: np.ndarray, mask: np.ndarray | None = None
+    def _weighted_value(
+        self, out: np.ndarray, y: np.ndarray, logits: np.ndarray | None, weights: np.ndarray
     ) -> float:
-        if mask is not None:
-            return self._masked_loss_and_grad(out, y, mask)[0]
-        if self.fused is not None:
-            return self.loss.forward_logits(self.fused.logits, out, y)
-        return self.loss.forward(out, y)
+        """``sum(w_i * loss_i) / n`` from the loss's means over groups of equal weight
+        (class weights give a few groups; any weights are exact, just slower)."""
+        rows = out.shape[0]
+        if rows == 0:
+            return 0.0
+        total = 0.0
+        for weight in np.unique(weights):
+            if weight == 0:
+                continue
+            chosen = np.flatnonzero(weights == weight)
+            part = self._value(out[chosen], y[chosen], None if logits is None else logits[chosen])
+            total += float(weight) * part * chosen.size
+        return total / rows
+
+    def evaluation_loss(
+        self,
+        out: np.ndarray,
+        y: np.ndarray,
+        mask: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
+    ) -> float:
+        if mask is None and weights is None:
+            logits = self.fused.logits if self.fused is not None else None
+            return self._value(out, y, logits)
+        return self.loss_and_grad(out, y, mask, weights)[0]
 
 
 def fuse(heads: list[Head], output_layers: list[Layer | None]) -> None:
@@ -99,16 +147,18 @@ class Heads:
         self, outs: list[np.ndarray], ys: list[np.ndarray], masks: list[Any] | None = None
     ) -> tuple[float, list[np.ndarray], list[float]]:
         """The total loss, each output's gradient (weighted), and each output's loss;
-        ``masks`` (per output, None or (batch, time)) leave padded steps out."""
+        ``masks`` (per output, None or (batch, time)) leave padded steps out. ``ys`` may
+        end with one more array, the samples' weights (``fit(sample_weight=...)``)."""
         masks = masks or [None] * len(self.heads)
+        weights = ys[-1] if len(ys) > len(self.heads) else None
         if self.single:
-            value, grad = self.heads[0].loss_and_grad(outs[0], ys[0], masks[0])
+            value, grad = self.heads[0].loss_and_grad(outs[0], ys[0], masks[0], weights)
             return value, [grad], [value]
         total = 0.0
         grads = []
         parts = []
         for head, out, y, mask in zip(self.heads, outs, ys, masks):
-            value, grad = head.loss_and_grad(out, y, mask)
+            value, grad = head.loss_and_grad(out, y, mask, weights)
             parts.append(value)
             total += head.weight * value
             grads.append(grad if head.weight == 1.0 else grad * grad.dtype.type(head.weight))
@@ -118,8 +168,9 @@ class Heads:
         self, outs: list[np.ndarray], ys: list[np.ndarray], masks: list[Any] | None = None
     ) -> tuple[float, list[float]]:
         masks = masks or [None] * len(self.heads)
+        weights = ys[-1] if len(ys) > len(self.heads) else None
         parts = [
-            head.evaluation_loss(out, y, mask)
+            head.evaluation_loss(out, y, mask, weights)
             for head, out, y, mask in zip(self.heads, outs, ys, masks)
         ]
         if self.single:

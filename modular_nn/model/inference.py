@@ -54,12 +54,14 @@ class Inference:
         batch_size: int | None = None,
         *,
         distributed: bool | None = None,
+        sample_weight: Any = None,
     ) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` (and any other metrics) in evaluation mode;
         with several outputs also each output's loss and metrics under its name.
 
         ``x`` and ``y`` are arrays (dicts or lists for several), or ``x`` is a
-        ``BatchSource`` (``y`` None). ``distributed`` as for ``fit``: each process
+        ``BatchSource`` (``y`` None). ``sample_weight`` weighs each sample's loss as in
+        ``fit``. ``distributed`` as for ``fit``: each process
         evaluates its rows and the sums are exact over all of them.
         """
         self._require("loss")
@@ -70,6 +72,7 @@ class Inference:
             batches = self._source_batches(x)(batch_size, None)
         else:
             xs, ys = self._prepare_xy(x, y)
+            ys = self._with_weights(ys, sample_weight, None)
             batches = array_batches(xs, ys)(batch_size, None)
         if self._run is not None:  # inside a distributed fit: its run reduces
             return self._evaluate_batches(batches)

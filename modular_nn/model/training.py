@@ -23,6 +23,7 @@ from modular_nn.model.callbacks import Callback, CallbackList, EarlyStopping, Pr
 from modular_nn.model.guard import ADVICE, NonFiniteLoss, TrainingGuard, diagnose
 from modular_nn.model.history import History
 from modular_nn.model.layer_checks import check_backward_output, check_forward_output
+from modular_nn.model.sample_weights import combined_weights
 from modular_nn.model.structure import Arrays, Batch, BatchesFn, array_batches, rows
 
 if TYPE_CHECKING:
@@ -132,6 +133,8 @@ class Training:
         initial_epoch: int | None = None,
         callbacks: Sequence[Callback] = (),
         distributed: bool | None = None,
+        sample_weight: Any = None,
+        class_weight: Any = None,
     ) -> History:
         """Train; return this call's ``History``. ``self.history`` keeps the whole run.
 
@@ -144,6 +147,11 @@ class Training:
         Keras meaning holds: epochs ``initial_epoch + 1`` to ``epochs`` are run.
         Defaults come from the spec's ``training`` section, including its
         ``early_stopping``, which adds an ``EarlyStopping`` callback.
+
+        ``sample_weight`` (one weight per sample) and ``class_weight`` (class index ->
+        weight, or "balanced"; default the spec's ``training.class_weight``) weigh each
+        sample's loss as in Keras: ``sum(w_i * loss_i) / n`` per batch (metrics are not
+        weighted). ``validation_data`` may be ``(x, y, sample_weight)``.
 
         ``distributed``: train data-parallel over the processes of an MPI run
         (``docs/distributed.md``); None (the default) does so when an MPI launcher
@@ -164,7 +172,11 @@ class Training:
             raise TrainingError(
                 f"expected callbacks to be modular_nn Callback objects, received: {wrong[0]!r}"
             )
-        train, n, val = self._training_data(x, y, split, validation_data)
+        if class_weight is None:
+            class_weight = settings.class_weight
+        train, n, val = self._training_data(
+            x, y, split, validation_data, sample_weight, class_weight
+        )
         if n == 0:
             raise DataError("no training samples")
         if initial_epoch is None:
@@ -298,12 +310,24 @@ class Training:
         return history
 
     def _training_data(
-        self: Model, x: Any, y: Any, split: float, validation_data: Any
+        self: Model,
+        x: Any,
+        y: Any,
+        split: float,
+        validation_data: Any,
+        sample_weight: Any = None,
+        class_weight: Any = None,
     ) -> tuple[BatchesFn, int, BatchesFn | None]:
-        """Batch iterators for training and validation, and the training sample count."""
+        """Batch iterators for training and validation, and the training sample count;
+        the samples' weights, if any, follow the targets in each batch."""
         if isinstance(x, BatchSource):
             if y is not None:
                 raise DataError("a BatchSource carries its labels: call fit(source) without y")
+            if sample_weight is not None or class_weight is not None:
+                raise DataError(
+                    "sample_weight and class_weight apply to arrays; a BatchSource's batches "
+                    "are weighed equally"
+                )
             source: BatchSource = x
             val_source = validation_data
             if split and validation_data is None:
@@ -311,6 +335,7 @@ class Training:
             val = None if val_source is None else self._batches_of(val_source)
             return self._source_batches(source), len(source), val
         xs, ys = self._prepare_xy(x, y)
+        ys = self._with_weights(ys, sample_weight, class_weight)
         count = xs[0].shape[0]
         if split and validation_data is None:
             n_val = held_out_rows(count, split)
@@ -333,9 +358,13 @@ class Training:
                 raise empty
             source = self._source_batches(data)
             return lambda batch_size, rng=None: source(batch_size, None)
-        if not isinstance(data, (tuple, list)) or len(data) != 2:
-            raise DataError("validation_data must be a pair (x_val, y_val) or a BatchSource")
-        xs, ys = self._prepare_xy(*data)
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise DataError(
+                "validation_data must be a pair (x_val, y_val), a triple (x_val, y_val, "
+                "sample_weight_val) or a BatchSource"
+            )
+        xs, ys = self._prepare_xy(*data[:2])
+        ys = self._with_weights(ys, data[2] if len(data) == 3 else None, None)
         if xs[0].shape[0] == 0:
             raise empty
         return self._prepared_batches(xs, ys)
@@ -355,6 +384,12 @@ class Training:
                 yield self._prepare_xy(xb, yb)
 
         return batches
+
+    def _with_weights(self: Model, ys: Arrays, sample_weight: Any, class_weight: Any) -> Arrays:
+        """The targets, followed by each sample's weight when any is given."""
+        tasks = [head.loss.task for head in self.heads.heads]
+        weights = combined_weights(ys, tasks, sample_weight, class_weight)
+        return ys if weights is None else [*ys, weights]
 
     def _metrics(self: Model) -> list[list[Metric]]:
         return self.heads.new_metrics(self.training_config.metrics)

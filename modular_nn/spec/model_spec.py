@@ -52,11 +52,25 @@ class TrainingSpec(BaseModel):
         "precision, recall, f1, mae, mse); by default accuracy for classification losses. "
         "With several outputs, an object of lists keyed by output name",
     )
+    class_weight: Optional[Union[Literal["balanced"], dict[str, Annotated[float, Field(ge=0)]]]] = (  # noqa: E501, UP007, UP045
+        Field(
+            None,
+            description='weight of each class\'s samples in the loss: {"0": 1.0, "1": 5.0} '
+            '(class index -> weight), or "balanced" (n / (classes * count)); one output only',
+        )
+    )
     early_stopping: Optional[EarlyStoppingConfig] = Field(  # noqa: UP045
         None,
         description="stop when a monitored value stops improving: monitor, patience, "
         "min_delta, mode, restore_best_weights (Keras names and defaults)",
     )
+
+    @model_serializer(mode="wrap")
+    def _without_unset_class_weight(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        """Left out when unset, so specs dump as they did before it existed."""
+        return _drop_none(handler(self), ("class_weight",))
 
     @field_validator("metrics")
     @classmethod

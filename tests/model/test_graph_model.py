@@ -233,3 +233,21 @@ def test_a_block_as_the_output_fuses_its_softmax() -> None:
     assert model.heads.heads[0].fused is not None
     x = np.random.default_rng(2).standard_normal((5, 3))
     assert_gradients_close(check_model_gradients(model, x, np.eye(3)[[0, 1, 2, 1, 0]]))
+
+
+def test_a_list_of_layers_may_start_with_self_attention() -> None:
+    """A chain spec (no graph keys) whose layer takes several inputs runs as a graph."""
+    spec = {
+        "input_shape": [5, 4],
+        "layers": [
+            {"type": "multi_head_attention", "num_heads": 2, "key_dim": 2},
+            {"type": "flatten"},
+            {"type": "dense", "units": 1},
+        ],
+        "loss": "mse",
+        "optimizer": "adam",
+    }
+    model = mnn.build_model(spec)
+    x = np.random.default_rng(0).random((3, 5, 4))
+    assert model.predict(x).shape == (3, 1)
+    assert mnn.load_spec(model.to_spec()) == mnn.load_spec(spec)
