@@ -14,6 +14,12 @@ components up by name (``components.refs``, the layers) import the registry, so
 it never imports them, nor ``modular_nn.builtins``: that module is loaded by
 name, as any plugin is.
 
+Third-party names carry their plugin's prefix: every name a plugin registers must
+start with its entry-point name and a dot (plugin ``extras``: ``extras.highway``).
+A name without it (``maxout_dense``, or another plugin's ``other.highway``) makes
+that plugin fail as above, with a message giving the name to use; the built-ins are
+exempt.
+
 Name clashes are never resolved silently. A third-party plugin may not take a
 built-in name (it fails as above). When two third-party distributions register
 the same name, the name becomes unusable: looking it up raises ``PluginError``
@@ -171,6 +177,24 @@ class BuiltinNameError(ComponentConflictError):
             f"registers it too); third-party components take their package's prefix, "
             f"such as '{plugin}.{name}'",
         )
+
+
+def plugin_prefix(provider: Provider) -> str:
+    """The prefix of a plugin's names: its entry-point name and a dot (``extras.``)."""
+    return provider.plugin.rsplit(":", 1)[-1] + "."  # "dist:name" when names repeat
+
+
+def check_prefix(info: ComponentInfo, provider: Provider) -> None:
+    """``PluginError`` giving the name to use when ``info``'s name lacks the prefix."""
+    prefix = plugin_prefix(provider)
+    if info.name.startswith(prefix) and len(info.name) > len(prefix):
+        return
+    wanted = prefix + (info.name.split(".", 1)[-1] or info.cls.__name__.lower())
+    raise PluginError(
+        f"{kind_label(info.kind)} name {info.name!r} ({info.cls.__name__}) does not start "
+        f"with the plugin's prefix {prefix!r}: third-party names start with the plugin's "
+        f"entry-point name and a dot; register it as {wanted!r}"
+    )
 
 
 def kind_label(kind: str) -> str:
@@ -416,6 +440,9 @@ class Registry:
                 raise BuiltinNameError(info.kind, info.name, [*holders, provider])
             if not discovering:
                 raise ComponentConflictError(info.kind, info.name, [*holders, provider])
+        if provider.plugin not in self._builtin_plugins:
+            for info in staged:  # after the built-in names, whose error says more
+                check_prefix(info, provider)
 
     def _commit(self, provider: Provider, staged: list[ComponentInfo]) -> list[ComponentInfo]:
         """Keep what a plugin registered; return the components that now clash."""

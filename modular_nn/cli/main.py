@@ -2,8 +2,9 @@
 
 A command module defines ``register(subparsers)``, which adds its parser and
 sets ``func=run``; ``run(args) -> int`` returns the exit code. Errors of our
-own types print one line (``error: ...``) and exit 1; ``--debug`` shows the
-traceback instead.
+own types print one line (``error: ...``) and exit 1, and so does any exception
+raised by a plugin's code (the line names the plugin, the layer and the exception);
+``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -77,6 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+    except Exception as exc:
+        from modular_nn.plugin_origin import describe_plugin_failure
+
+        line = None if args.debug else describe_plugin_failure(exc)
+        if line is None:
+            raise  # not a plugin's: our bug, shown in full
+        print(f"error: {line}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

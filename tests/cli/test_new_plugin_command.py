@@ -3,6 +3,7 @@ its entry point, and whose generated tests (the conformance kit) pass as generat
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import re
@@ -13,9 +14,9 @@ import sys
 import pytest
 
 from modular_nn.cli.main import main
-from modular_nn.cli.new_plugin import PluginNames, ScaffoldError, write_plugin
-from modular_nn.registry import builtins_only_registry
-from modular_nn.testing import check_component
+from modular_nn.cli.new_plugin import KINDS, PluginNames, ScaffoldError, write_plugin
+from modular_nn.registry import Provider, builtins_only_registry, use_registry
+from modular_nn.testing import check_component, conformance_cases
 from modular_nn.testing.distributions import write_distribution
 
 
@@ -75,6 +76,79 @@ def test_the_generated_layer_conforms(tmp_path, monkeypatch):
     finally:
         for module in [m for m in sys.modules if m.startswith("modular_nn_acme")]:
             del sys.modules[module]
+
+
+#: kind -> (registry kind, the example's name after the prefix)
+GENERATED = {
+    "layer": ("layers", "linear"),
+    "activation": ("activations", "softsign"),
+    "loss": ("losses", "log_cosh"),
+    "optimizer": ("optimizers", "momentum"),
+    "initializer": ("initializers", "scaled_normal"),
+}
+
+
+def test_every_kind_is_covered():
+    assert set(GENERATED) == set(KINDS)
+
+
+@pytest.mark.parametrize("kind", sorted(GENERATED))
+def test_each_kind_is_written_registered_and_passes_its_generated_tests(kind, tmp_path, capsys):
+    """--kind and --dist: the package under the distribution's name, the component under
+    NAME's prefix; registered by hand (as an installation would), its generated test file
+    (the conformance kit over the distribution and the use in a model) passes."""
+    dist = f"acme-{kind}s"
+    code = main(["new-plugin", "acme", "--dist", dist, "--kind", kind, "-d", str(tmp_path)])
+    assert code == 0
+    registry_kind, example = GENERATED[kind]
+    assert f"{kind} acme.{example}" in capsys.readouterr().out
+    root = tmp_path / dist
+    package = dist.replace("-", "_")
+    assert (root / "src" / package / f"{example}.py").is_file()
+    assert f'name = "{dist}"' in (root / "pyproject.toml").read_text()
+    assert f'acme = "{package}.plugin"' in (root / "pyproject.toml").read_text()
+    assert f"`acme.{example}`" in (root / "README.md").read_text()
+    sys.path.insert(0, str(root / "src"))
+    try:
+        plugin = importlib.import_module(f"{package}.plugin")
+        registry = builtins_only_registry()
+        assert registry.register_plugin(plugin, provider=Provider("acme", dist, "0.1.0"))
+        assert f"acme.{example}" in registry.names(registry_kind)
+        test_file = root / "tests" / f"test_{package}_conformance.py"
+        with use_registry(registry):
+            spec = importlib.util.spec_from_file_location(f"generated_{kind}_tests", test_file)
+            tests = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(tests)  # its parametrize asks for the distribution's cases
+            cases = conformance_cases(distribution=dist)
+            assert [(c.kind, c.name) for c in cases] == [(registry_kind, f"acme.{example}")]
+            for case in cases:
+                tests.test_conforms(case)
+            usage = [getattr(tests, n) for n in dir(tests) if n.startswith("test_the_")]
+            assert len(usage) == 1
+            usage[0]()
+    finally:
+        sys.path.remove(str(root / "src"))
+        for module in [m for m in sys.modules if m.startswith(package)]:
+            del sys.modules[module]
+
+
+def test_dist_names_and_metric_refused(tmp_path, capsys):
+    names = PluginNames.from_name("Acme", "Acme.Layers")
+    assert (names.prefix, names.distribution, names.package) == (
+        "acme",
+        "acme.layers",
+        "acme_layers",
+    )
+    for bad in ("1abc", "a b", "modular_nn", "acme/../x"):
+        with pytest.raises(ScaffoldError, match="expected a distribution name"):
+            PluginNames.from_name("acme", bad)
+    with pytest.raises(ScaffoldError, match="metric plugins are not available yet") as caught:
+        write_plugin("acme", tmp_path, kind="metric")
+    assert "register_metrics" in str(caught.value) and "layer, activation" in str(caught.value)
+    assert not (tmp_path / "modular-nn-acme").exists()
+    assert main(["new-plugin", "acme", "--kind", "metric", "-d", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "metric plugins are not available yet" in err and "Traceback" not in err
 
 
 def can_build_wheels() -> bool:

@@ -44,10 +44,10 @@ def site(tmp_path):
         root, "modular-nn-broken", {"broken_p": BROKEN}, {"broken": "broken_p"}, version="0.3"
     )
     write_distribution(
-        root, "modular-nn-one", {"one_p": GOOD.format(prefix="both")}, {"one": "one_p"}
+        root, "modular-nn-one", {"one_p": GOOD.format(prefix="both")}, {"both": "one_p"}
     )
     write_distribution(
-        root, "modular-nn-two", {"two_p": GOOD.format(prefix="both")}, {"two": "two_p"}
+        root, "modular-nn-two", {"two_p": GOOD.format(prefix="both")}, {"both": "two_p"}
     )
     return root
 
@@ -131,5 +131,5 @@ def test_strict_mode_makes_it_an_error_and_disabling_makes_it_go_away(run_cli):
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     status = {p["plugin"]: p["status"] for p in report["plugins"]}
-    assert status["broken"] == "disabled" and status["two"] == "disabled"
+    assert status["broken"] == "disabled" and status["modular-nn-two:both"] == "disabled"
     assert report["conflicts"] == [] and report["disabled"] == ["broken", "modular-nn-two"]

@@ -143,9 +143,12 @@ def test_an_entry_point_name_with_underscores_disables_its_plugin(
 def test_two_distributions_registering_one_name_make_it_an_error_naming_both(
     good_plugin, make_distribution, fresh_registry
 ):
+    # both entry points are named "shared": the prefix rule lets them take one name
     one = good_plugin(prefix="shared")
-    make_distribution("modular-nn-one", {"one_plugin": one}, {"one": "one_plugin"})
-    make_distribution("modular-nn-two", {"two_plugin": one}, {"two": "two_plugin"}, version="2.5")
+    make_distribution("modular-nn-one", {"one_plugin": one}, {"shared": "one_plugin"})
+    make_distribution(
+        "modular-nn-two", {"two_plugin": one}, {"shared": "two_plugin"}, version="2.5"
+    )
     make_distribution(
         "modular-nn-good",
         {"good_plugin": good_plugin(prefix="good")},
@@ -163,14 +166,14 @@ def test_two_distributions_registering_one_name_make_it_an_error_naming_both(
     spec = {"input_shape": [3], "layers": [{"type": "shared.double"}]}
     with use_registry(registry), pytest.raises(mnn.SpecError, match="modular-nn-two 2.5"):
         mnn.load_spec(spec)
-    registry.unregister_plugin("two")  # uninstalling one of them resolves it
+    registry.unregister_plugin("modular-nn-two:shared")  # uninstalling one of them resolves it
     assert registry.get("layers", "shared.double").provider.distribution == "modular-nn-one"
 
 
 def test_a_clash_is_fatal_in_strict_mode(good_plugin, make_distribution, monkeypatch):
     one = good_plugin(prefix="shared")
-    make_distribution("modular-nn-one", {"one_plugin": one}, {"one": "one_plugin"})
-    make_distribution("modular-nn-two", {"two_plugin": one}, {"two": "two_plugin"})
+    make_distribution("modular-nn-one", {"one_plugin": one}, {"shared": "one_plugin"})
+    make_distribution("modular-nn-two", {"two_plugin": one}, {"shared": "two_plugin"})
     monkeypatch.setenv("MODULAR_NN_STRICT_PLUGINS", "1")
     with pytest.raises(mnn.PluginError, match="shared.double.*modular-nn-one.*modular-nn-two"):
         mnn.registry.Registry().ensure_loaded()
@@ -188,10 +191,14 @@ def test_a_plugin_cannot_take_a_builtin_name(good_plugin, make_distribution, fre
 
 
 def test_one_entry_point_name_in_two_distributions(good_plugin, make_distribution, fresh_registry):
-    make_distribution("modular-nn-a", {"a_plugin": good_plugin(prefix="a")}, {"extras": "a_plugin"})
-    make_distribution("modular-nn-b", {"b_plugin": good_plugin(prefix="b")}, {"extras": "b_plugin"})
+    triple = good_plugin(prefix="extras").replace(".double", ".triple")
+    make_distribution(
+        "modular-nn-a", {"a_plugin": good_plugin(prefix="extras")}, {"extras": "a_plugin"}
+    )
+    make_distribution("modular-nn-b", {"b_plugin": triple}, {"extras": "b_plugin"})
     registry = fresh_registry()
-    assert {"a.double", "b.double"} <= set(registry.names("layers"))
+    # the second is plugin "modular-nn-b:extras", whose prefix is still "extras."
+    assert {"extras.double", "extras.triple"} <= set(registry.names("layers"))
     assert registry.plugins["extras"].provider.distribution == "modular-nn-a"
     assert registry.plugins["modular-nn-b:extras"].provider.distribution == "modular-nn-b"
 
@@ -211,3 +218,49 @@ def test_discovery_happens_once_and_lazily(monkeypatch: pytest.MonkeyPatch) -> N
     registry.names("activations")
     registry.get("layers", "dense")
     assert calls == [1]  # the first use discovered, later uses did not
+
+
+@pytest.mark.parametrize(
+    ("name", "wanted"), [("maxout_dense", "mine.maxout_dense"), ("other.double", "mine.double")]
+)
+def test_a_name_without_the_plugins_prefix_fails_that_plugin_only(
+    name, wanted, good_plugin, make_distribution, fresh_registry
+):
+    bad = good_plugin(prefix="x").replace('"x.double"', f'"{name}"')
+    make_distribution("modular-nn-mine", {"mine_plugin": bad}, {"mine": "mine_plugin"})
+    make_distribution("modular-nn-good", {"good_plugin": good_plugin(prefix="good")},
+                      {"good": "good_plugin"})  # fmt: skip
+    with pytest.warns(PluginWarning, match="modular-nn-mine") as caught:
+        registry = fresh_registry()
+    message = str(caught[0].message)
+    assert f"layer name {name!r}" in message and "prefix 'mine.'" in message
+    assert f"register it as {wanted!r}" in message
+    assert registry.plugins["mine"].status == "failed" and name not in registry.names("layers")
+    assert "good.double" in registry.names("layers")  # the other plugin still loads
+    assert registry.plugins["good"].status == "loaded"
+
+
+def test_the_prefix_rule_in_strict_mode_and_for_register_plugin(good_plugin, monkeypatch):
+    from modular_nn.registry import builtins_only_registry
+
+    class Plugin:
+        @mnn.hookimpl
+        def register_activations(self, register):
+            class Cube(mnn.Activation):
+                type_name = "cube"
+
+                def forward(self, x):
+                    return x**3
+
+                def backward(self, grad_out):
+                    return grad_out
+
+            register(Cube)
+
+    registry = builtins_only_registry()
+    with pytest.warns(PluginWarning, match="register it as 'cubes.cube'"):
+        assert not registry.register_plugin(Plugin(), provider="cubes")
+    assert "cube" not in registry.names("activations")
+    monkeypatch.setenv("MODULAR_NN_STRICT_PLUGINS", "1")
+    with pytest.raises(mnn.PluginError, match="activation name 'cube'.*'cubes.cube'"):
+        builtins_only_registry().register_plugin(Plugin(), provider="cubes")

@@ -124,7 +124,7 @@ def test_a_faulty_plugin_fails_alone_and_keeps_nothing(registry, hook, body, mes
     assert message in registry.plugins["faulty"].error
     assert {kind: registry.names(kind) for kind in before} == before
     assert registry.register_plugin(
-        plugin_with("register_layers", lambda r: r(Scale)), provider="ok"
+        plugin_with("register_layers", lambda r: r(Scale)), provider="test"
     )
 
 
@@ -162,35 +162,38 @@ def test_strict_mode_raises_for_a_registered_plugin(registry, monkeypatch):
 def test_registering_a_taken_name_raises_naming_both_providers(registry):
     registry.register_plugin(
         plugin_with("register_layers", lambda r: r(Scale)),
-        provider=Provider("first", "first-dist", "1.0"),
+        provider=Provider("test", "first-dist", "1.0"),
     )
-    with pytest.raises(ComponentConflictError, match="first-dist 1.0 .*and by plugin 'second'"):
+    # another distribution's entry point "test" (plugin "second:test"): the same prefix
+    with pytest.raises(
+        ComponentConflictError, match="first-dist 1.0 .*and by plugin 'second:test'"
+    ):
         registry.register_plugin(
-            plugin_with("register_layers", lambda r: r(Scale)), provider="second"
+            plugin_with("register_layers", lambda r: r(Scale)), provider="second:test"
         )
     with pytest.raises(ComponentConflictError, match="'dense' is a built-in name .*'third.dense'"):
         registry.register_plugin(
             plugin_with("register_layers", lambda r: r(Dense)), provider="third"
         )
-    assert registry.get("layers", "test.scale").provider.plugin == "first"
+    assert registry.get("layers", "test.scale").provider.plugin == "test"
 
 
 def test_unregister_removes_everything_a_plugin_registered(registry):
     generation = registry.generation
-    registry.register_plugin(plugin_with("register_layers", lambda r: r(Scale)), provider="tmp")
+    registry.register_plugin(plugin_with("register_layers", lambda r: r(Scale)), provider="test")
     assert registry.generation > generation
     try:
         assert registry.create("layers", {"type": "test.scale"}).type_name == "test.scale"
     finally:
-        registry.unregister_plugin("tmp")
-    assert "tmp" not in registry.plugins
+        registry.unregister_plugin("test")
+    assert "test" not in registry.plugins
     with pytest.raises(UnknownComponentError, match="unknown layer type 'test.scale'"):
         registry.get("layers", "test.scale")
 
 
 def test_register_under_another_name(registry):
     registry.register_plugin(
-        plugin_with("register_layers", lambda r: r(Scale, name="test.alias")), provider="alias"
+        plugin_with("register_layers", lambda r: r(Scale, name="test.alias")), provider="test"
     )
     cls = registry.get("layers", "test.alias").cls
     assert issubclass(cls, Scale) and cls.type_name == "test.alias"

@@ -27,7 +27,7 @@ MERGES = ["add", "subtract", "multiply", "average", "maximum", "minimum", "conca
 class WrongSecondGradient(Add):
     """Add whose second input's gradient is doubled."""
 
-    type_name = "broken.wrong_second_gradient"
+    type_name = "several.wrong_second_gradient"
     example_input_shape = [(4,), (4,)]
 
     def backward(self, grad_out):
@@ -38,7 +38,7 @@ class WrongSecondGradient(Add):
 class SharedGradient(Add):
     """Add that hands the very same array to both inputs."""
 
-    type_name = "broken.shared_gradient"
+    type_name = "several.shared_gradient"
     example_input_shape = [(4,), (4,)]
 
     def backward(self, grad_out):
@@ -48,7 +48,7 @@ class SharedGradient(Add):
 class OneGradient(Add):
     """Add whose backward returns one array instead of one per input."""
 
-    type_name = "broken.one_gradient"
+    type_name = "several.one_gradient"
     example_input_shape = [(4,), (4,)]
 
     def backward(self, grad_out):
@@ -56,7 +56,7 @@ class OneGradient(Add):
 
 
 class UpcastSecondGradient(Add):
-    type_name = "broken.upcast_second"
+    type_name = "several.upcast_second"
     example_input_shape = [(4,), (4,)]
 
     def backward(self, grad_out):
@@ -67,7 +67,7 @@ class UpcastSecondGradient(Add):
 class ScalesSecondInput(Add):
     """Add that doubles its second input in place before summing."""
 
-    type_name = "broken.scales_second_input"
+    type_name = "several.scales_second_input"
     example_input_shape = [(4,), (4,)]
 
     def forward(self, xs, training=False):
@@ -82,7 +82,7 @@ class ScalesSecondInput(Add):
 class WeightedSum(mnn.Layer):
     """A correct plugin layer with a parameter: y = w_1 * a + w_2 * b (per feature)."""
 
-    type_name = "fine.weighted_sum"
+    type_name = "several.weighted_sum"
     input_count = (2, 2)
     example_input_shape = [[3], [3]]  # lists of lists read as a list of shapes
 
@@ -111,17 +111,17 @@ class WeightedSum(mnn.Layer):
 
 
 class NoListExample(WeightedSum):
-    type_name = "broken.one_shape_example"
+    type_name = "several.one_shape_example"
     example_input_shape = (3,)
 
 
 class TooManyShapes(WeightedSum):
-    type_name = "broken.three_shapes_example"
+    type_name = "several.three_shapes_example"
     example_input_shape = [(3,), (3,), (3,)]
 
 
 class ListForOneInput(mnn.Layer):
-    type_name = "broken.list_for_one_input"
+    type_name = "several.list_for_one_input"
     example_input_shape = [(3,), (3,)]
 
     def forward(self, x, training=False):
@@ -194,14 +194,14 @@ def test_concatenate_on_an_inner_axis_of_images_conforms():
 
 
 def test_a_wrong_gradient_of_the_second_input_is_caught(registry):
-    failures = failed(check_component("layers", "broken.wrong_second_gradient", registry=registry))
+    failures = failed(check_component("layers", "several.wrong_second_gradient", registry=registry))
     assert set(failures) == {"gradients"}
     assert "input[1] (training): max relative error" in failures["gradients"]
     assert "input[0]" not in failures["gradients"]
 
 
 def test_gradients_sharing_memory_are_caught(registry):
-    failures = failed(check_component("layers", "broken.shared_gradient", registry=registry))
+    failures = failed(check_component("layers", "several.shared_gradient", registry=registry))
     assert set(failures) == {"input gradients separate"}
     assert (
         "the gradients of input[0] and input[1] share memory"
@@ -210,45 +210,45 @@ def test_gradients_sharing_memory_are_caught(registry):
 
 
 def test_a_single_gradient_for_several_inputs_is_caught(registry):
-    failures = failed(check_component("layers", "broken.one_gradient", registry=registry))
+    failures = failed(check_component("layers", "several.one_gradient", registry=registry))
     assert "backward returned a ndarray for 2 inputs" in failures["output shape"]
     assert "expected a list of one gradient per input" in failures["gradients"]
 
 
 def test_an_upcast_gradient_is_caught_naming_its_input(registry):
-    failures = failed(check_component("layers", "broken.upcast_second", registry=registry))
+    failures = failed(check_component("layers", "several.upcast_second", registry=registry))
     assert set(failures) == {"dtype float32"}
     assert "backward returned a gradient of float64 for input[1]" in failures["dtype float32"]
 
 
 def test_writing_into_an_input_is_caught_naming_it(registry):
-    failures = failed(check_component("layers", "broken.scales_second_input", registry=registry))
+    failures = failed(check_component("layers", "several.scales_second_input", registry=registry))
     detail = failures["inputs untouched"]
     assert "forward(training=True) changed its input[1]" in detail
     assert "input[0]" not in detail
 
 
 def test_a_correct_plugin_layer_with_a_parameter_conforms(registry):
-    report = check_component("layers", "fine.weighted_sum", registry=registry)
+    report = check_component("layers", "several.weighted_sum", registry=registry)
     assert report.ok, str(report)
     assert report.result("output shape").detail == "[(3,), (3,)] -> (3,)"
     assert "kernel (training)" in report.result("gradients").detail
 
 
 def test_examples_that_do_not_fit_input_count_fail_with_what_to_write(registry):
-    report = check_component("layers", "broken.one_shape_example", registry=registry)
+    report = check_component("layers", "several.one_shape_example", registry=registry)
     assert report.checked() == ["example"]
     assert "takes several inputs (input_count (2, 2))" in report.failures[0].detail
     assert "[(3,), (3,)]" in report.failures[0].detail
-    report = check_component("layers", "broken.three_shapes_example", registry=registry)
+    report = check_component("layers", "several.three_shapes_example", registry=registry)
     assert "takes exactly 2 inputs (input_count (2, 2)), the example gives 3" in (
         report.failures[0].detail
     )
-    report = check_component("layers", "broken.list_for_one_input", registry=registry)
+    report = check_component("layers", "several.list_for_one_input", registry=registry)
     assert "takes one input, the example gives 2 shapes" in report.failures[0].detail
     # ...and an input_shape given to the kit replaces the example
     fixed = check_component(
-        "layers", "broken.one_shape_example", input_shape=[(2,), (2,)], registry=registry
+        "layers", "several.one_shape_example", input_shape=[(2,), (2,)], registry=registry
     )
     assert fixed.ok, str(fixed)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from modular_nn.components.component import Component
 from modular_nn.components.layer import Shape
+from modular_nn.plugin_origin import raised_at
 from modular_nn.registry import ComponentInfo, get_registry
 from modular_nn.testing.examples import Example
 from modular_nn.testing.gradcheck import GradCheckResult
@@ -147,7 +148,7 @@ class ComponentChecks:
             if label in skip:
                 results.append(PropertyResult(label, "skip", "skipped by the caller"))
                 continue
-            results.append(run_property(label, getattr(self, method)))
+            results.append(run_property(label, getattr(self, method), origin=self.cls))
             if label == "construct" and results[-1].failed:
                 rest = self.all_properties()[len(results) :]
                 results += [
@@ -335,8 +336,9 @@ class ComponentChecks:
         return f"{model.dtype.name}, max difference {gap:.2g}"
 
 
-def run_property(label: str, check: Callable[[], str | None]) -> PropertyResult:
-    """Run one property; any exception other than a skip is a failure naming it."""
+def run_property(label: str, check: Callable[[], str | None], origin: Any = None) -> PropertyResult:
+    """Run one property; any exception other than a skip is a failure naming it and, with
+    ``origin`` (the component's class), the place in its package that raised it."""
     try:
         detail = check() or ""
     except PropertySkip as exc:
@@ -344,5 +346,7 @@ def run_property(label: str, check: Callable[[], str | None]) -> PropertyResult:
     except PropertyFailure as exc:
         return PropertyResult(label, "fail", str(exc))
     except Exception as exc:  # noqa: BLE001 - the component under test raised
-        return PropertyResult(label, "fail", f"raised {type(exc).__name__}: {exc}")
+        where = raised_at(exc, origin) if origin is not None else None
+        at = f" at {where}" if where else ""
+        return PropertyResult(label, "fail", f"raised {type(exc).__name__}{at}: {exc}")
     return PropertyResult(label, "pass", detail)
