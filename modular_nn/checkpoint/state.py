@@ -25,7 +25,6 @@ from modular_nn.checkpoint.format import (
     EARLY_STOPPING_WEIGHTS,
     EPOCHS_DONE,
     GLOBAL_STEP,
-    PROCESSES,
     HISTORY,
     HISTORY_EPOCH,
     HISTORY_KEYS,
@@ -33,6 +32,7 @@ from modular_nn.checkpoint.format import (
     OPTIMIZER,
     OPTIMIZER_ITERATIONS,
     OPTIMIZER_SLOTS,
+    PROCESSES,
     RNG_STATE,
     TRAINING,
 )
