@@ -17,11 +17,17 @@ modular_nn's epochs are those of one ``fit`` call, as users train (see
 ``fit`` call per epoch instead. The GEMM rate the MLP is compared with is timed
 in the same rounds as the MLP at batch 512. Peak memory and import time are
 measured in fresh subprocesses (``bench/child.py``).
+
+The part ``sequences`` (issue 15, ``bench/sequence_workloads.py``) times training
+steps of an LSTM and a GRU (batch 64, 32 steps, 128 features, 256 units) and of
+self-attention (batch 32, 64 steps, d 128, 4 heads) against the same networks in
+PyTorch, round-robin as everything else (goal: at least 0.5x PyTorch's speed).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -41,10 +47,11 @@ sys.path.insert(0, str(HERE))
 
 import baselines as bl  # noqa: E402 - bench/ is a folder of scripts, not a package
 import distributed as dist  # noqa: E402
+import sequence_workloads as sw  # noqa: E402
 
 IMPLS = ("modular_nn", "numpy", "seed", "torch", "jax")
 BASELINES = IMPLS[1:]
-PARTS = ("mlp", "predict", "cnn", "distributed", "memory", "import")
+PARTS = ("mlp", "predict", "cnn", "sequences", "distributed", "memory", "import")
 #: Seconds between timed calls (see ``round_robin``).
 PAUSE = 0.2
 
@@ -55,6 +62,7 @@ class Settings:
     mlp_batches: tuple[int, ...] = (32, 128, 512)
     cnn_samples: int = 1024
     cnn_batch: int = 64
+    seq_samples: int = 512  # per epoch of each sequence workload
     predict_samples: int = 16384
     predict_batch: int = 1024
     repeats: int = 7
@@ -76,7 +84,7 @@ class Settings:
     @classmethod
     def quick(cls, **options: Any) -> Settings:
         return cls(
-            mlp_samples=512, cnn_samples=64, predict_samples=1024, repeats=1,
+            mlp_samples=512, cnn_samples=64, seq_samples=64, predict_samples=1024, repeats=1,
             gemm_size=128, memory_samples=1024, import_runs=1, distributed_epochs=1, **options,
         )  # fmt: skip
 
@@ -365,6 +373,26 @@ class Bench:
             "conv3x3x16 same, relu, maxpool2, conv3x3x32 same, relu, maxpool2, dense10"
         )
 
+    def sequences(self) -> None:
+        """LSTM, GRU and self-attention training (``sequence_workloads``) against PyTorch."""
+        import modular_nn as mnn
+
+        n = self.s.seq_samples
+        for work in sw.WORKLOADS:
+            if work.layer not in mnn.available("layers"):
+                self.notes[work.name] = f"skipped: layer type {work.layer} not registered yet"
+                continue
+            self.log(f"{work.name} ...")
+            spec, (x, y) = bl.load_spec(work.spec), work.data(n)
+            trainers = self._trainers(
+                {
+                    "modular_nn": functools.partial(bl.ModularNN, spec, x, y, work.batch),
+                    "torch": functools.partial(sw.torch_trainer, work, x, y),
+                }
+            )
+            row, _ = self._time_epochs(work.name, trainers, n)
+            row.notes.append(work.note)
+
     def _time_epochs(
         self,
         workload: str,
@@ -516,6 +544,14 @@ class Bench:
             ratio_goal("CNN vs torch", cnn, "torch", 0.6)
         else:
             goals.append(_goal("CNN vs torch", None, 0.6, ">=", self.notes.get("cnn")))
+        for work in sw.WORKLOADS:
+            if work.name in rows:
+                ratio_goal(f"{work.name} vs torch", work.name, "torch", SEQUENCE_TARGET)
+            else:
+                note = self.notes.get(work.name) or (
+                    None if "sequences" in self.s.parts else "not selected (--only)"
+                )
+                goals.append(_goal(f"{work.name} vs torch", None, SEQUENCE_TARGET, ">=", note))
         ratio_goal("predict vs torch", f"mlp_predict_b{self.s.predict_batch}", "torch", 1.0)
         imp = rows.get("import_and_discovery")
         goals.append(
@@ -541,6 +577,10 @@ class Bench:
             )
         )  # fmt: skip
         return goals
+
+
+#: issue 15: LSTM, GRU and self-attention training at least half as fast as PyTorch's
+SEQUENCE_TARGET = 0.5
 
 
 def _goal(

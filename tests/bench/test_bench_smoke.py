@@ -82,6 +82,65 @@ def test_distributed_mlp_is_skipped_without_mpi(tmp_path: Path) -> None:
     assert "[mpi]" in report["notes"]["distributed"]
 
 
+SEQUENCE_WORKLOADS = ("lstm_train_b64", "gru_train_b64", "attention_train_b32")
+
+
+def test_sequence_workloads_report_a_figure_and_a_goal(report: dict) -> None:
+    """Issue 15: LSTM, GRU and self-attention training steps, each against PyTorch."""
+    rows = {row["workload"]: row for row in report["results"]}
+    goals = {g["goal"]: g for g in report["goals"]}
+    for workload in SEQUENCE_WORKLOADS:
+        assert rows[workload]["values"]["modular_nn"] > 0, workload
+        assert "torch" not in rows[workload]["values"]  # not selected in this run
+        goal = goals[f"{workload} vs torch"]
+        assert goal["op"] == ">=" and goal["target"] == 0.5 and goal["value"] is None
+    text = _bench_module("run").render(report)
+    assert "lstm_train_b64: lstm 256 units over 32 steps" in text
+
+
+def test_sequence_goals_without_torch_say_why(tmp_path: Path) -> None:
+    (tmp_path / "torch.py").write_text("raise ImportError('hidden for this test')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    report = run_quick_bench("--only", "sequences", "--baselines", "torch", env=env)
+    goals = {g["goal"]: g for g in report["goals"]}
+    for workload in SEQUENCE_WORKLOADS:
+        assert goals[f"{workload} vs torch"]["value"] is None
+        assert "not installed" in goals[f"{workload} vs torch"]["note"]
+    assert "lstm_train_b64 vs torch: - (target >= 0.5)  (PyTorch not installed" in (
+        _bench_module("run").render(report)
+    )
+
+
+SEQUENCE_TORCH_CHECK = """
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import sequence_workloads as sw
+for work in sw.WORKLOADS:
+    x, y = work.data(4)
+    trainer = sw.torch_trainer(work, x, y)
+    trainer.train_epoch()
+    assert np.isfinite(trainer.loss), (work.name, trainer.loss)
+    p = trainer.predict(x, 4)
+    assert p.shape == (4, 10), p.shape
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+print("ok")
+"""
+
+
+def test_sequence_torch_networks_train_and_predict() -> None:
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("torch is not installed")
+    proc = subprocess.run(
+        [sys.executable, "-c", SEQUENCE_TORCH_CHECK, str(BENCH)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
 def test_baselines_not_selected_are_named_in_the_notes(report: dict) -> None:
     row = next(r for r in report["results"] if r["workload"] == "mlp_train_b32")
     for name in ("torch", "jax"):
