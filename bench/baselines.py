@@ -11,6 +11,7 @@ write it. Baselines that need a package that is not installed raise
 from __future__ import annotations
 
 import json
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,92 @@ class EpochGate:
             self.closed = True
             self.go.release()
             self.thread.join(timeout=60)
+
+
+# ----- the graph path against the plain layer loop -------------------------------------------
+class PlainLoop:
+    """The sequential train step as it was before the graph engine (commit 21784e6), on
+    a built chain ``model``: its own layer, loss, fused activation and optimizer
+    objects, so the maths is the model's own and only the path around it differs.
+
+    ``step`` is that commit's ``Model._train_step`` without its first-step shape checks
+    (the graph path's warm-up step makes them): every layer's forward in order, the
+    loss (fused with the last activation where the model fused it), backward from the
+    last layer down to the first trainable one, the finiteness check of the loss, the
+    optimizer's step and the metrics.
+    """
+
+    def __init__(self, model: Any) -> None:
+        if len(model.input_names) != 1 or not model.heads.single:
+            raise ValueError("the plain layer loop runs chains: one input, one output")
+        steps = [step.layer for step in model.engine.steps]
+        if len(steps) != len(model.layers) or any(a is not b for a, b in zip(steps, model.layers)):
+            raise ValueError("the plain layer loop runs chains: each layer once, in order")
+        self.layers = model.layers
+        head = model.heads.heads[0]
+        self.loss, self.fused, self.optimizer = head.loss, head.fused, model.optimizer
+        trainable = [i for i, layer in enumerate(self.layers) if layer.params]
+        self.first_trainable = trainable[0] if trainable else len(self.layers)
+        self.model = model
+
+    def _loss_and_grad(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        loss = self.loss
+        if self.fused is not None:
+            value = loss.forward_logits(self.fused.logits, out, y)
+            return value, loss.backward_logits()
+        value = loss.forward(out, y)
+        return value, loss.backward()
+
+    def step(self, x: np.ndarray, y: np.ndarray, metrics: list[Any]) -> float:
+        out = x
+        for layer in self.layers:
+            out = layer.forward(out, True)
+        loss, grad = self._loss_and_grad(out, y)
+        for layer in reversed(self.layers[self.first_trainable :]):
+            grad = layer.backward(grad)
+        if not math.isfinite(loss):
+            raise FloatingPointError(f"the loss became {loss}")
+        self.optimizer.step()
+        self.model.global_step += 1
+        for metric in metrics:
+            metric.update(out, y)
+        return loss
+
+
+class GraphVsLoop:
+    """One model from a workload's spec, trained on the same fixed batches two ways:
+    ``graph_epoch`` through ``model._train_step`` (the graph engine, as ``fit`` runs each
+    batch) and ``loop_epoch`` through ``PlainLoop.step``.
+
+    The batches are prepared (``model._prepare_xy``) and gathered from one shuffle
+    once, outside the timed calls, so that an epoch of either is its train steps only
+    (``fit`` adds the same shuffling, gathering, callbacks and guard to both). Both
+    update the same model, loss, optimizer and metric objects in turn: the weights
+    move on from call to call, which does not change what a step costs.
+    """
+
+    def __init__(self, spec: dict[str, Any], x: np.ndarray, y: np.ndarray, batch: int) -> None:
+        import modular_nn as mnn
+
+        self.model = model = mnn.build_model(json.dumps(spec))
+        (xp,), (yp,) = model._prepare_xy(x, y)
+        order = np.random.default_rng(0).permutation(xp.shape[0])
+        self.batches = [
+            (xp.take(order[lo : lo + batch], axis=0), yp.take(order[lo : lo + batch], axis=0))
+            for lo in range(0, xp.shape[0], batch)
+        ]
+        self.metrics = model._metrics()
+        self.loop = PlainLoop(model)
+
+    def graph_epoch(self) -> None:
+        train_step, metrics = self.model._train_step, self.metrics
+        for step, (xb, yb) in enumerate(self.batches):
+            train_step([xb], [yb], metrics, epoch=0, step=step)
+
+    def loop_epoch(self) -> None:
+        loop_step, metrics = self.loop.step, self.metrics[0]
+        for xb, yb in self.batches:
+            loop_step(xb, yb, metrics)
 
 
 # ----- hand-written NumPy -------------------------------------------------------------------

@@ -16,7 +16,10 @@ modular_nn's epochs are those of one ``fit`` call, as users train (see
 ``baselines.ModularNN``); the row ``mlp_train_b512_fit_per_call`` gives one
 ``fit`` call per epoch instead. The GEMM rate the MLP is compared with is timed
 in the same rounds as the MLP at batch 512. Peak memory and import time are
-measured in fresh subprocesses (``bench/child.py``).
+measured in fresh subprocesses (``bench/child.py``). The part ``graph`` times the
+graph engine's train step (``Model._train_step``, as ``fit`` runs every batch) against
+the plain layer loop of the sequential model it replaced (``baselines.PlainLoop``), on
+one model and the same batches, in the same rounds (issue 14: at most 3 % more).
 
 The part ``sequences`` (issue 15, ``bench/sequence_workloads.py``) times training
 steps of an LSTM and a GRU (batch 64, 32 steps, 128 features, 256 units) and of
@@ -51,7 +54,7 @@ import sequence_workloads as sw  # noqa: E402
 
 IMPLS = ("modular_nn", "numpy", "seed", "torch", "jax")
 BASELINES = IMPLS[1:]
-PARTS = ("mlp", "predict", "cnn", "sequences", "distributed", "memory", "import")
+PARTS = ("mlp", "predict", "cnn", "sequences", "graph", "distributed", "memory", "import")
 #: Seconds between timed calls (see ``round_robin``).
 PAUSE = 0.2
 
@@ -247,6 +250,7 @@ class Bench:
         self.extra: dict[str, Any] = {}
         self.extra_samples: dict[str, list[float]] = {}  # seconds per round of extra runners
         self.distributed_rows: list[dict[str, Any]] = []  # the MLP on 1 and 2 processes
+        self.graph_rows: list[dict[str, Any]] = []  # the graph path against the plain loop
 
     def _make(self, name: str, factory: Callable[[], Any]) -> Any | None:
         if name != "modular_nn" and name not in self.s.baselines:
@@ -351,10 +355,7 @@ class Bench:
             self.notes["cnn"] = f"CNN skipped: layer type(s) {missing_text} not registered yet"
             return
         self.log(f"CNN training, batch {s.cnn_batch} ...")
-        spec = bl.load_spec("cnn")
-        rng = np.random.default_rng(2)
-        x = rng.random((s.cnn_samples, 28, 28, 1), dtype=np.float32)
-        y = rng.integers(0, 10, s.cnn_samples)
+        spec, x, y = self.cnn_data()
         b = s.cnn_batch
         try:
             trainers = self._trainers(
@@ -372,6 +373,44 @@ class Bench:
         row.notes.append(
             "conv3x3x16 same, relu, maxpool2, conv3x3x32 same, relu, maxpool2, dense10"
         )
+
+    def cnn_data(self) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+        spec = bl.load_spec("cnn")
+        rng = np.random.default_rng(2)
+        x = rng.random((self.s.cnn_samples, 28, 28, 1), dtype=np.float32)
+        y = rng.integers(0, 10, self.s.cnn_samples)
+        return spec, x, y
+
+    def graph(self) -> None:
+        """The train step through the graph engine against the plain layer loop it replaced
+        (``baselines.GraphVsLoop``): one model per workload, the same prepared batches, an
+        epoch of each in turn, round-robin with the suite's pauses."""
+        import modular_nn as mnn
+
+        s = self.s
+        spec, x, y = self.mlp_data()
+        work = [(f"mlp_train_b{b}", spec, x, y, b) for b in s.mlp_batches]
+        work.append((f"cnn_train_b{s.cnn_batch}", *self.cnn_data(), s.cnn_batch))
+        for workload, spec, x, y, batch in work:
+            self.log(f"graph path vs plain layer loop, {workload} ...")
+            try:
+                pair = bl.GraphVsLoop(spec, x, y, batch)
+            except mnn.ModularNNError as exc:
+                self.notes[f"graph {workload}"] = f"skipped: the spec does not build ({exc})"
+                continue
+            runners = {"graph": pair.graph_epoch, "loop": pair.loop_epoch}
+            medians, samples = round_robin(runners, s.repeats, s.summary)
+            self.graph_rows.append(
+                {
+                    "workload": workload,
+                    "steps_per_epoch": len(pair.batches),
+                    "graph_s": medians["graph"],
+                    "loop_s": medians["loop"],
+                    "ratio": medians["graph"] / medians["loop"],
+                    "rounds": [g / p for g, p in zip(samples["graph"], samples["loop"])],
+                    "samples": samples,
+                }
+            )
 
     def sequences(self) -> None:
         """LSTM, GRU and self-attention training (``sequence_workloads``) against PyTorch."""
@@ -505,6 +544,7 @@ class Bench:
             "results": [row.as_dict() for row in self.rows],
             "extra": self.extra,
             "distributed": self.distributed_rows,
+            "graph_vs_loop": self.graph_rows,
             "goals": self.goals(),
             "notes": self.notes,
         }
@@ -576,7 +616,30 @@ class Bench:
                 ),
             )
         )  # fmt: skip
+        graph_rows = {row["workload"]: row for row in self.graph_rows}
+        for workload in graph_workloads(self.s):
+            row = graph_rows.get(workload)
+            note = self.notes.get(f"graph {workload}") or (
+                None if "graph" in self.s.parts else "not selected (--only)"
+            )
+            goal = _goal(
+                f"graph path / plain layer loop, {workload} (time)",
+                row["ratio"] if row else None, GRAPH_TARGET, "<=", note,
+            )  # fmt: skip
+            if row:
+                goal["rounds"] = row["rounds"]
+            goals.append(goal)
         return goals
+
+
+#: issue 14: training a chain through the graph engine costs at most 3 % more than the
+#: plain layer loop did (time per epoch of train steps, graph over loop)
+GRAPH_TARGET = 1.03
+
+
+def graph_workloads(settings: Settings) -> list[str]:
+    """The workloads of the part ``graph``: the MLP at each batch size, the CNN."""
+    return [f"mlp_train_b{b}" for b in settings.mlp_batches] + [f"cnn_train_b{settings.cnn_batch}"]
 
 
 #: issue 15: LSTM, GRU and self-attention training at least half as fast as PyTorch's
@@ -691,6 +754,8 @@ def render(report: dict[str, Any]) -> str:
     for row in report["results"]:
         for note in row["notes"]:
             lines.append(f"{row['workload']}: {note}")
+    if report.get("graph_vs_loop"):
+        lines += ["", *render_graph_vs_loop(report["graph_vs_loop"])]
     if report.get("distributed"):
         lines += ["", *dist.render(report["distributed"], report["settings"]["distributed_batch"])]
     lines.append("")
@@ -711,12 +776,39 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_graph_vs_loop(rows: list[dict[str, Any]]) -> list[str]:
+    """The part ``graph``: time per train step of each path, and their ratio."""
+    table = [["workload", "steps", "graph ms/step", "loop ms/step", "graph/loop", "rounds"]]
+    for row in rows:
+        steps, rounds = row["steps_per_epoch"], row["rounds"]
+        table.append([
+            row["workload"], str(steps), f"{row['graph_s'] / steps * 1e3:.3f}",
+            f"{row['loop_s'] / steps * 1e3:.3f}", f"{row['ratio']:.3f}",
+            f"{min(rounds):.3f}-{max(rounds):.3f}" if rounds else "-",
+        ])  # fmt: skip
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines = [
+        "graph path vs plain layer loop (issue 14): one model, the same prepared batches;",
+        "graph = Model._train_step through the graph engine, loop = the sequential step it",
+        "replaced (bench/baselines.py PlainLoop); an epoch of each in turn, round-robin",
+    ]
+    for i, r in enumerate(table):
+        lines.append("  ".join(c.ljust(w) if j == 0 else c.rjust(w)
+                               for j, (c, w) in enumerate(zip(r, widths))))  # fmt: skip
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
 def _rounds_text(goal: dict[str, Any]) -> str:
     """How the goal fared round by round, e.g. ``; rounds 0.93-1.04, 4 of 7 at target``."""
     rounds = goal.get("rounds")
     if not rounds or len(rounds) < 2:
         return ""
-    hits = sum(r >= goal["target"] for r in rounds)
+    if goal["op"] in ("<=", "<"):
+        hits = sum(r <= goal["target"] for r in rounds)
+    else:
+        hits = sum(r >= goal["target"] for r in rounds)
     return f"; rounds {min(rounds):.2f}-{max(rounds):.2f}, {hits} of {len(rounds)} at target"
 
 

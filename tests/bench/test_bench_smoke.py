@@ -57,6 +57,22 @@ def test_every_workload_reports_a_figure(report: dict) -> None:
     assert "cnn_train_b64" in rows or "cnn" in report["notes"]
 
 
+def test_graph_path_is_timed_against_the_plain_layer_loop(report: dict) -> None:
+    """Issue 14's goal: the graph engine's train step over the plain loop it replaced."""
+    rows = {row["workload"]: row for row in report["graph_vs_loop"]}
+    assert set(rows) == {"mlp_train_b32", "mlp_train_b128", "mlp_train_b512", "cnn_train_b64"}
+    for row in rows.values():
+        assert row["graph_s"] > 0 and row["loop_s"] > 0, row["workload"]
+        assert row["ratio"] == pytest.approx(row["graph_s"] / row["loop_s"])
+        assert len(row["rounds"]) == len(row["samples"]["graph"]) == len(row["samples"]["loop"])
+    goals = {g["goal"]: g for g in report["goals"]}
+    for workload in rows:
+        goal = goals[f"graph path / plain layer loop, {workload} (time)"]
+        assert goal["op"] == "<=" and goal["target"] == 1.03
+        assert goal["value"] == rows[workload]["ratio"]
+    assert "graph/loop" in _bench_module("run").render(report)
+
+
 def test_distributed_mlp_reports_steps_communication_and_bytes(report: dict) -> None:
     """Issue 18: the MLP on 1 and 2 processes (skipped, with the reason, without MPI)."""
     goal = next(g for g in report["goals"] if g["goal"].startswith("distributed MLP b512"))
@@ -246,3 +262,5 @@ def test_goals_report_the_ratio_of_each_round() -> None:
     goal["rounds"] = row.round_ratios("torch")
     assert run._rounds_text(goal) == "; rounds 0.90-1.10, 2 of 3 at target"
     assert run._rounds_text({**goal, "rounds": [1.2]}) == ""  # one round: no spread to show
+    at_most = {**goal, "op": "<=", "target": 1.03, "rounds": [0.99, 1.02, 1.05]}
+    assert run._rounds_text(at_most) == "; rounds 0.99-1.05, 2 of 3 at target"
