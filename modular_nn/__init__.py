@@ -23,6 +23,7 @@ from modular_nn.errors import (
     SpecError,
     SpecIssue,
     TrainingError,
+    TuneError,
 )
 from modular_nn.hookspecs import hookimpl
 from modular_nn.model.build import build_model, load
@@ -61,6 +62,7 @@ __all__ = [
     "SpecError",
     "SpecIssue",
     "TrainingError",
+    "TuneError",
     "__version__",
     "available",
     "build_model",

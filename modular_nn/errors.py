@@ -76,6 +76,11 @@ class ExportError(ModularNNError):
     an operation the target format or runtime lacks); nothing is written."""
 
 
+class TuneError(ModularNNError):
+    """A search (``modular-nn tune``) cannot start or go on: optuna missing (the ``[tune]``
+    extra), no validation data, a study that belongs to another search, a failed worker."""
+
+
 class LayerNotFoundError(ModularNNError, KeyError):
     """``model.get_layer(name)`` for a name no layer has (also a ``KeyError``)."""
 

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "plugins",
     "new_plugin",
     "export",
+    "tune",
 ]
 
 
