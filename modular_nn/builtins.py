@@ -55,7 +55,9 @@ from modular_nn.layers.maximum import Maximum
 from modular_nn.layers.minimum import Minimum
 from modular_nn.layers.multi_head_attention import MultiHeadAttention
 from modular_nn.layers.multiply import Multiply
+from modular_nn.layers.normalization import Normalization
 from modular_nn.layers.positional_embedding import PositionalEmbedding
+from modular_nn.layers.rescaling import Rescaling
 from modular_nn.layers.reshape import Reshape
 from modular_nn.layers.simple_rnn import SimpleRNN
 from modular_nn.layers.subtract import Subtract
@@ -103,6 +105,8 @@ LAYERS = [
     Bidirectional,
     MultiHeadAttention,
     PositionalEmbedding,
+    Normalization,
+    Rescaling,
 ]
 ACTIVATIONS = [Linear, Sigmoid, ReLU, Tanh, Softmax, LeakyReLU, ELU, GELU, SiLU, Softplus]
 LOSSES = [

@@ -37,6 +37,7 @@ from modular_nn.checkpoint.format import (
 from modular_nn.checkpoint.provenance import advice, missing_components, parse_records
 from modular_nn.checkpoint.reader import CheckpointReader, open_checkpoint
 from modular_nn.checkpoint.vocabulary import read_vocabulary
+from modular_nn.errors import CheckpointError
 from modular_nn.model.summary import format_table
 
 
@@ -118,10 +119,26 @@ def _weight_lines(
         for name in names
     ]
     total = sum(math.prod(weights[name].shape or ()) for name in names)
-    return [
+    lines = [
         f"weights (/{WEIGHTS}): {len(rows)} arrays, {total:,} values",
         *_table(("name", "shape", "dtype", "role"), rows),
     ]
+    # the statistics a model keeps (batch_norm's running ones, normalization's adapted
+    # ones) are worth seeing: their first values
+    buffers = [name for name in names if _role(reader, weights[name]) == "buffer"]
+    if buffers:
+        values = [(name, _first_values(reader, weights[name])) for name in buffers]
+        lines += ["buffers (first values):", *_table(("name", "values"), values)]
+    return lines
+
+
+def _first_values(reader: CheckpointReader, dataset: h5py.Dataset, shown: int = 6) -> str:
+    try:
+        values = reader.read_array(dataset, "float").ravel()
+    except CheckpointError as exc:  # inspect still describes a damaged file: --verify says more
+        return f"(unreadable: {exc})"
+    text = ", ".join(f"{v:.6g}" for v in values[:shown])
+    return f"[{text}{', ...' if values.size > shown else ''}]"
 
 
 def _role(reader: CheckpointReader, dataset: h5py.Dataset) -> str:

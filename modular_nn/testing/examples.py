@@ -111,6 +111,15 @@ BUILTIN_EXAMPLES: dict[tuple[str, str], Example] = {
         {"num_heads": 2, "key_dim": 3, "value_dim": 2, "use_bias": False}, [(4, 5), (3, 6), (3, 2)]
     ),
     ("layers", "positional_embedding"): Example({"max_length": 6}, (4, 3)),
+    ("layers", "normalization"): Example(
+        {
+            "axis": [1, -1],
+            "mean": [0.5, -1.0, 0.0, 2.0, 1.0, -0.5],
+            "variance": [4.0, 0.25, 1.0, 2.0, 0.5, 9.0],
+        },
+        (3, 2),
+    ),
+    ("layers", "rescaling"): Example({"scale": [0.5, -2.0], "offset": 1.0}, (3, 2)),
 }
 
 
