@@ -11,8 +11,10 @@ from modular_nn.components.component import ComponentConfig
 from modular_nn.components.initializer import Initializer
 from modular_nn.components.layer import Layer
 from modular_nn.components.loss import Loss
+from modular_nn.components.metric import Metric
 from modular_nn.components.optimizer import Optimizer, OptimizerConfig
 from modular_nn.components.refs import ActivationRef, InitializerRef
+from modular_nn.data import load_data
 from modular_nn.errors import (
     CheckpointError,
     DataError,
@@ -51,6 +53,7 @@ __all__ = [
     "Layer",
     "LayerNotFoundError",
     "Loss",
+    "Metric",
     "Model",
     "ModelCheckpoint",
     "ModelSpec",
@@ -69,5 +72,6 @@ __all__ = [
     "get_registry",
     "hookimpl",
     "load",
+    "load_data",
     "load_spec",
 ]

@@ -67,6 +67,17 @@ from modular_nn.losses.huber import Huber
 from modular_nn.losses.mae import MeanAbsoluteError
 from modular_nn.losses.mse import MeanSquaredError
 from modular_nn.losses.sparse_categorical_crossentropy import SparseCategoricalCrossentropy
+from modular_nn.metrics.accuracy import Accuracy
+from modular_nn.metrics.auc import AUC
+from modular_nn.metrics.binary_accuracy import BinaryAccuracy
+from modular_nn.metrics.categorical_accuracy import CategoricalAccuracy
+from modular_nn.metrics.f1 import F1Score
+from modular_nn.metrics.mae import MAE
+from modular_nn.metrics.mse import MSE
+from modular_nn.metrics.precision import Precision
+from modular_nn.metrics.r2 import R2Score
+from modular_nn.metrics.recall import Recall
+from modular_nn.metrics.top_k_accuracy import TopKAccuracy
 from modular_nn.optimizers.adagrad import Adagrad
 from modular_nn.optimizers.adam import Adam
 from modular_nn.optimizers.adamw import AdamW
@@ -131,6 +142,19 @@ INITIALIZERS = [
     Constant,
     TruncatedNormal,
 ]
+METRICS = [
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    MAE,
+    MSE,
+    Precision,
+    Recall,
+    F1Score,
+    AUC,
+    TopKAccuracy,
+    R2Score,
+]
 
 
 def _register_all(register: Register, classes: list[type]) -> None:
@@ -161,3 +185,8 @@ def register_optimizers(register: Register) -> None:
 @hookimpl
 def register_initializers(register: Register) -> None:
     _register_all(register, INITIALIZERS)
+
+
+@hookimpl
+def register_metrics(register: Register) -> None:
+    _register_all(register, METRICS)

@@ -57,3 +57,13 @@ def register_optimizers(register: Register) -> None:
 @hookspec
 def register_initializers(register: Register) -> None:
     """Register weight initializer classes (subclasses of ``modular_nn.Initializer``)."""
+
+
+@hookspec
+def register_metrics(register: Register) -> None:
+    """Register metric classes (subclasses of ``modular_nn.Metric``).
+
+    A metric streams over batches (``reset``, ``update``, ``result``) and gives the
+    whole-set value exactly; ``state``/``merge`` combine parts (see
+    ``modular_nn.components.metric``).
+    """

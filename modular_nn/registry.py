@@ -54,6 +54,7 @@ from modular_nn.components.component import Component, ComponentConfig
 from modular_nn.components.initializer import Initializer
 from modular_nn.components.layer import Layer
 from modular_nn.components.loss import Loss
+from modular_nn.components.metric import Metric
 from modular_nn.components.optimizer import Optimizer
 from modular_nn.errors import PluginError, SpecError
 
@@ -65,6 +66,7 @@ KIND_BASES: dict[str, type[Component]] = {
     "losses": Loss,
     "optimizers": Optimizer,
     "initializers": Initializer,
+    "metrics": Metric,
 }
 KINDS = tuple(KIND_BASES)
 HOOK_NAMES = tuple(f"register_{kind}" for kind in KINDS)
@@ -75,6 +77,7 @@ KIND_LABELS = {
     "losses": "loss",
     "optimizers": "optimizer",
     "layers": "layer",
+    "metrics": "metric",
 }
 
 
@@ -144,13 +147,32 @@ class UnknownComponentError(PluginError):
         )
 
 
+#: a suggestion needs this similarity (difflib's ratio) to the name given ...
+SUGGESTION_CUTOFF = 0.6
+#: ... and to be within this of the best suggestion's ("dnese": dense 0.8, reshape 0.5)
+SUGGESTION_WINDOW = 0.1
+
+
 def _suggestions(name: str, available: list[str]) -> list[str]:
     """Close matches of ``name``, also by the part after a plugin prefix (``glu`` ->
-    ``extras.glu``)."""
-    close = difflib.get_close_matches(name, available, n=3, cutoff=0.5)
+    ``extras.glu``): at most three, each at least ``SUGGESTION_CUTOFF`` similar and
+    nearly as close as the best one, so that a typo suggests the name meant, not
+    names that merely share letters."""
+
+    def ranked(candidates: Iterable[str], cutoff: float) -> list[tuple[float, str]]:
+        scored = [(difflib.SequenceMatcher(None, name, c).ratio(), c) for c in candidates]
+        return [(ratio, c) for ratio, c in scored if ratio >= cutoff]
+
     short = {entry.rsplit(".", 1)[-1]: entry for entry in available if "." in entry}
-    by_short = [short[s] for s in difflib.get_close_matches(name, list(short), n=3, cutoff=0.75)]
-    return list(dict.fromkeys(by_short + close))[:3]
+    scored = ranked(available, SUGGESTION_CUTOFF) + [
+        (ratio, short[s]) for ratio, s in ranked(short, 0.75)
+    ]
+    if not scored:
+        return []
+    best = max(ratio for ratio, _ in scored)
+    kept = [(-ratio, c) for ratio, c in scored if ratio >= best - SUGGESTION_WINDOW]
+    ordered = [c for _, c in sorted(kept)]
+    return list(dict.fromkeys(ordered))[:3]
 
 
 class ComponentConflictError(PluginError):
@@ -397,11 +419,11 @@ class Registry:
                     f"received: {_short(config)}"
                 )
             reserved = [f for f in ("type", "name") if f in config.model_fields]
-            if reserved and (reserved != ["name"] or kind == "layers"):
+            if reserved and (reserved != ["name"] or kind in ("layers", "metrics")):
                 raise PluginError(
                     f"{cls.__name__}.Config declares the option {reserved[0]!r}, which specs "
                     "use for the component's "
-                    + ("type" if reserved[0] == "type" else "layer")
+                    + ("type" if reserved[0] == "type" else kind_label(kind))
                     + " name; rename the option"
                 )
             type_name = name or cls.type_name

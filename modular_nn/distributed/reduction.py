@@ -45,15 +45,28 @@ class GradientReducer:
 
 
 def reduce_metrics(world: World, metrics: list[list[Metric]]) -> None:
-    """Replace each metric's running sums by their sums over every process."""
+    """Make each metric hold its state over every process (``Metric.state``/``merge``).
+
+    Additive metrics (fixed-length states that add up) are summed in one allreduce of
+    their states laid end to end; the others (AUC keeps every score) are gathered from
+    every process and merged in rank order. Every process then has the same metrics.
+    """
     flat = [m for group in metrics for m in group]
-    if not flat:
-        return
-    state = np.array(
-        [[m.total, m.count, m.tp, m.fp, m.fn] for m in flat], dtype=np.float64
-    ).reshape(-1)
-    world.allreduce(state)
-    for metric, row in zip(flat, state.reshape(-1, 5)):
-        metric.total = float(row[0])
-        metric.count = int(round(row[1]))
-        metric.tp, metric.fp, metric.fn = (int(round(v)) for v in row[2:])
+    additive = [m for m in flat if m.additive]
+    if additive:
+        states = [np.asarray(m.state(), dtype=np.float64).reshape(-1) for m in additive]
+        sizes = [s.size for s in states]
+        buffer = np.concatenate(states) if states else np.zeros(0)
+        if world.size > 1:  # every process lays out the same sizes: one call for all
+            world.check_same([np.asarray(sizes, dtype=np.int64)], "metric state sizes")
+        world.allreduce(buffer)
+        offset = 0
+        for metric, size in zip(additive, sizes):
+            metric.reset()
+            metric.merge(buffer[offset : offset + size])
+            offset += size
+    for metric in (m for m in flat if not m.additive):
+        gathered = world.allgather(np.asarray(metric.state(), dtype=np.float64).reshape(-1))
+        metric.reset()
+        for state in gathered:
+            metric.merge(state)

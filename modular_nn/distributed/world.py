@@ -73,6 +73,15 @@ class World:
         self.bytes_reduced += buffer.nbytes
         return buffer
 
+    def allgather(self, array: np.ndarray) -> list[np.ndarray]:
+        """Every process's ``array`` (lengths may differ), in rank order."""
+        started = time.perf_counter()
+        gathered = self.comm.allgather(np.ascontiguousarray(array))
+        self.comm_seconds += time.perf_counter() - started
+        self.reductions += 1
+        self.bytes_reduced += sum(part.nbytes for part in gathered)
+        return gathered
+
     def sum(self, values: list[float]) -> list[float]:
         """Exact sums of a few numbers (counts, totals) over every process, in float64."""
         buffer = np.asarray(values, dtype=np.float64)

@@ -19,7 +19,7 @@ from modular_nn.components.activation import Activation
 from modular_nn.components.layer import Layer
 from modular_nn.components.loss import Loss
 from modular_nn.errors import SpecError
-from modular_nn.metrics import Metric, make_metrics
+from modular_nn.metrics import Metric, MetricEntry, make_metrics
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Head:
     #: the output layer's activation computed together with the loss (softmax + CE), or None
     fused: Activation | None = None
     metrics: list[Metric] = field(default_factory=list)
+    #: the output's shape (one sample), so that metrics know the number of classes
+    output_shape: tuple[int, ...] | None = None
 
     def loss_and_grad(
         self,
@@ -192,15 +194,18 @@ class Heads:
             for metric in group:
                 metric.update(out, y)
 
-    def new_metrics(self, names: list[str] | dict[str, list[str]] | None) -> list[list[Metric]]:
-        """Fresh metrics per output from the spec's ``training.metrics``."""
+    def new_metrics(
+        self, names: list[MetricEntry] | dict[str, list[MetricEntry]] | None
+    ) -> list[list[Metric]]:
+        """Fresh metrics per output from the spec's ``training.metrics`` (names or
+        ``{"type": ..., options}`` entries, or lists of them keyed by output name)."""
         result = []
         for head in self.heads:
             chosen = names.get(head.name) if isinstance(names, dict) else names
             if isinstance(names, dict) and chosen is None:
                 chosen = []  # only the outputs it names get metrics
             logits = bool(getattr(head.loss.config, "from_logits", False))
-            result.append(make_metrics(chosen, head.loss.task, logits))
+            result.append(make_metrics(chosen, head.loss.task, logits, head.output_shape))
         return result
 
     def log_names(self) -> list[str]:
@@ -246,8 +251,15 @@ def make_heads(
         if index and made is source:
             made = copy.deepcopy(made)  # a loss keeps per-batch state: one per output
         made.check_output_shape(shape)
-        heads.append(Head(name, made, weights.get(name, 1.0)))
+        heads.append(Head(name, made, weights.get(name, 1.0), output_shape=_shape(shape)))
     return Heads(heads), per_output
+
+
+def _shape(shape: Any) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(n) for n in shape)
+    except (TypeError, ValueError):
+        return None
 
 
 def loss_weights_by_output(weights: Any, names: list[str]) -> dict[str, float]:

@@ -18,21 +18,111 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainValidator,
     SerializationInfo,
     SerializerFunctionWrapHandler,
     Tag,
+    ValidationError,
     create_model,
     field_validator,
     model_serializer,
 )
+from pydantic_core import PydanticCustomError
 
 from modular_nn.components.component import ComponentConfig
 from modular_nn.components.refs import REF_KIND_LABEL
-from modular_nn.registry import Registry, get_registry
+from modular_nn.errors import PluginError
+from modular_nn.registry import KIND_LABELS, Registry, get_registry
 from modular_nn.spec.early_stopping import EarlyStoppingConfig
 
 FORMAT_VERSION = 1
 _LAYER_NAME = re.compile(r"^[^/\x00-\x1f]{1,128}$")
+
+
+def _metric_entry(value: Any) -> Any:
+    """A ``training.metrics`` entry: a registered metric's name (kept as written: the
+    metric with its defaults) or ``{"type": name, "name": ..., **options}`` (options
+    validated by the metric's ``Config``, defaults filled in)."""
+    from modular_nn.spec.issues import describe_validation_error, show
+
+    log_name = None
+    if isinstance(value, str):
+        name, options = value, None
+    elif isinstance(value, dict) and isinstance(value.get("type"), str):
+        name = value["type"]
+        options = {k: v for k, v in value.items() if k not in ("type", "name")}
+        log_name = value.get("name")
+        if log_name is not None and (not isinstance(log_name, str) or not log_name.strip()):
+            raise PydanticCustomError(
+                "component_ref",
+                "expected the metric's 'name' (its key in the logs) as a non-empty string, "
+                "received: {received}",
+                {"received": show(log_name)},
+            )
+    else:
+        raise PydanticCustomError(
+            "component_ref",
+            "expected the name of a registered metric or an object with a 'type' key, "
+            "received: {received}",
+            {"received": show(value)},
+        )
+    try:
+        info = get_registry().get("metrics", name)
+    except PluginError as exc:
+        raise PydanticCustomError("unknown_component", str(exc)) from None
+    if options is None:
+        return name
+    try:
+        config = info.cls.Config.model_validate(options)
+    except ValidationError as exc:
+        raise PydanticCustomError(
+            "component_options",
+            "invalid options for metric '{name}': {details}",
+            {"name": name, "details": describe_validation_error(exc)},
+        ) from None
+    head = {"type": name, **({"name": log_name} if log_name else {})}
+    return {**head, **config.model_dump(mode="json")}
+
+
+def _unique_log_names(entries: list[Any]) -> list[Any]:
+    """Two metrics of one output may not share a key in the logs."""
+    from modular_nn.metrics import metric_log_name
+
+    names = [metric_log_name(entry) for entry in entries]
+    twice = [n for i, n in enumerate(names) if n in names[:i]]
+    if twice:
+        text = (
+            f'metric {twice[0]!r} is listed twice; give each entry its own "name" (the key '
+            'in the logs), such as {"type": "precision", "average": "macro", "name": '
+            '"macro_precision"}'
+        )
+        raise PydanticCustomError("spec_rule", "{text}", {"text": text})
+    return entries
+
+
+#: union tags of ``training.metrics`` (a list, or lists keyed by output name)
+METRIC_TAGS = ("metric list", "metrics per output")
+
+
+def _metrics_tag(value: Any) -> str:
+    return METRIC_TAGS[1] if isinstance(value, dict) else METRIC_TAGS[0]
+
+
+def _metrics_field(entry_input: Any = Union[str, dict[str, Any]]) -> Any:  # noqa: UP007
+    """The type of ``training.metrics``; ``entry_input`` is what the JSON Schema shows for
+    one entry (the registered metrics, when composed by ``spec_model``)."""
+    entry = Annotated[Any, PlainValidator(_metric_entry, json_schema_input_type=entry_input)]
+    entries = list[entry]  # type: ignore[valid-type]
+    return Annotated[
+        Union[  # noqa: UP007
+            Annotated[entries, Tag(METRIC_TAGS[0])],
+            Annotated[dict[str, entries], Tag(METRIC_TAGS[1])],
+        ],
+        Discriminator(_metrics_tag),
+    ]
+
+
+MetricsField = _metrics_field()
 
 
 class TrainingSpec(BaseModel):
@@ -46,11 +136,12 @@ class TrainingSpec(BaseModel):
     validation_split: float = Field(
         0.0, ge=0, lt=1, description="fraction of the training data held out for validation"
     )
-    metrics: Optional[Union[list[str], dict[str, list[str]]]] = Field(  # noqa: UP007, UP045
+    metrics: Optional[MetricsField] = Field(  # noqa: UP045
         None,
-        description="metrics to report (accuracy, binary_accuracy, categorical_accuracy, "
-        "precision, recall, f1, mae, mse); by default accuracy for classification losses. "
-        "With several outputs, an object of lists keyed by output name",
+        description='metrics to report: names ("accuracy") or objects with options '
+        '({"type": "top_k_accuracy", "k": 3}; "name" sets the key in the logs); by default '
+        "accuracy for classification losses. With several outputs, an object of lists "
+        "keyed by output name",
     )
     class_weight: Optional[Union[Literal["balanced"], dict[str, Annotated[float, Field(ge=0)]]]] = (  # noqa: E501, UP007, UP045
         Field(
@@ -65,25 +156,19 @@ class TrainingSpec(BaseModel):
         "min_delta, mode, restore_best_weights (Keras names and defaults)",
     )
 
+    @field_validator("metrics")
+    @classmethod
+    def _unique_metric_names(cls, value: Any) -> Any:
+        for entries in value.values() if isinstance(value, dict) else [value or []]:
+            _unique_log_names(entries)
+        return value
+
     @model_serializer(mode="wrap")
     def _without_unset_class_weight(
         self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
     ) -> dict[str, Any]:
         """Left out when unset, so specs dump as they did before it existed."""
         return _drop_none(handler(self), ("class_weight",))
-
-    @field_validator("metrics")
-    @classmethod
-    def _known_metrics(
-        cls, value: list[str] | dict[str, list[str]] | None
-    ) -> list[str] | dict[str, list[str]] | None:
-        if value is None:
-            return value
-        from modular_nn.metrics import check_metric_names
-
-        for names in value.values() if isinstance(value, dict) else [value]:
-            check_metric_names(names)
-        return value
 
 
 class ModelSpec(BaseModel):
@@ -254,7 +339,7 @@ def _entry_tag(value: Any) -> str | None:
 
 def _entry_model(kind: str, name: str, config: type[ComponentConfig]) -> type[BaseModel]:
     head_fields: dict[str, Any] = {
-        "type": (Literal[name], Field(..., description=f"{kind[:-1]} type"))
+        "type": (Literal[name], Field(..., description=f"{KIND_LABELS[kind]} type"))
     }
     base: type[_EntryHead] = _EntryHead
     if kind == "layers":
@@ -264,6 +349,11 @@ def _entry_model(kind: str, name: str, config: type[ComponentConfig]) -> type[Ba
         )
         head_fields["inputs"] = (InputNames, None)
         base = _LayerEntryHead
+    if kind == "metrics":
+        head_fields["name"] = (
+            Optional[str],  # noqa: UP045
+            Field(None, description="the metric's key in the logs; default its type"),
+        )
     head = create_model(f"{config.__name__}Head_{kind}", __base__=base, **head_fields)
     title = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]", name)) or "Component"
     label = REF_KIND_LABEL[kind].capitalize()
@@ -320,6 +410,32 @@ def _shorthand_union(registry: Registry, kind: str) -> Any:
     return Annotated[union, BeforeValidator(_expand_name, json_schema_input_type=input_type)]
 
 
+def _training_model(registry: Registry) -> type[TrainingSpec]:
+    """``TrainingSpec`` whose ``metrics`` entries show the registered metrics and their
+    options in the JSON Schema (validation is the same: ``_metric_entry``)."""
+    models = [
+        _entry_model("metrics", name, registry.get("metrics", name).cls.Config)
+        for name in registry.names("metrics")
+    ]
+    if not models:
+        return TrainingSpec
+    names = Literal[tuple(registry.names("metrics"))]  # type: ignore[valid-type]
+    one = Annotated[Union[tuple(models)], Field(discriminator="type")]  # noqa: UP007
+    return create_model(
+        "TrainingSpec",
+        __base__=TrainingSpec,
+        metrics=(
+            Optional[_metrics_field(Union[names, one])],  # noqa: UP007, UP045
+            TrainingSpec.model_fields["metrics"],
+        ),
+    )
+
+
+def _as_plain_data(value: Any) -> Any:
+    """A ``TrainingSpec`` of another composition is read again from its data."""
+    return value.model_dump() if isinstance(value, TrainingSpec) else value
+
+
 #: per registry (weakly held: no stale entry once it is gone): (generation, ModelSpec subclass)
 _cache: weakref.WeakKeyDictionary[Registry, tuple[int, type[ModelSpec]]] = (
     weakref.WeakKeyDictionary()
@@ -357,6 +473,10 @@ def spec_model(registry: Registry | None = None) -> type[ModelSpec]:
         optimizer=(
             Optional[_shorthand_union(registry, "optimizers")],  # noqa: UP045
             Field(None, description='optimizer: a name ("adam") or {"type": ..., options}'),
+        ),
+        training=(
+            Annotated[_training_model(registry), BeforeValidator(_as_plain_data)],
+            Field(default_factory=_training_model(registry)),
         ),
     )
     _cache[registry] = (registry.generation, model)

@@ -53,7 +53,14 @@ What is checked, per kind (the property names in reports):
 - optimizers: ``decreases a quadratic``, ``updates in place``, dtypes (parameters
   and slots), ``determinism``, ``state round trip`` (``state_dict`` restored
   into a new optimizer continues exactly), spec and HDF5 round trips;
-- initializers: ``shape and dtype``, ``seed determinism``, ``spec round trip``.
+- initializers: ``shape and dtype``, ``seed determinism``, ``spec round trip``;
+- metrics: ``streaming`` (the result over uneven batches, one of a single sample,
+  equals the result on the whole set at once), ``merge`` (``state()`` is a flat float64
+  vector; merging the second half's state into the first half's metric gives the whole
+  set's value, as does merging the whole state into a new metric; an additive metric's
+  state keeps its length), ``reset``, ``task check`` (``bind`` refuses the tasks not in
+  ``tasks`` with ``TrainingError``), ``spec round trip`` (a model listing the metric in
+  ``training.metrics``; ``evaluate`` reports it).
 
 Each component is tried on a small example (see ``modular_nn.testing.examples``:
 class attributes ``example_input_shape``, ``example_options``,
@@ -88,6 +95,7 @@ _KIND_ALIASES = {
     "loss": "losses",
     "optimizer": "optimizers",
     "initializer": "initializers",
+    "metric": "metrics",
 }
 
 
@@ -125,8 +133,8 @@ def check_component(
     """Check every property of the registered component ``name`` of ``kind``.
 
     Args:
-        kind: ``"layers"``, ``"activations"``, ``"losses"``, ``"optimizers"`` or
-            ``"initializers"`` (singular accepted).
+        kind: ``"layers"``, ``"activations"``, ``"losses"``, ``"optimizers"``,
+            ``"initializers"`` or ``"metrics"`` (singular accepted).
         name: the registered name (``"extras.highway"``).
         input_shape: one sample's shape (losses: one prediction's), overriding
             the component's example; for a layer that takes several inputs, a

@@ -12,6 +12,7 @@ from modular_nn.testing.checks.base import ComponentChecks, PropertyFailure, Pro
 from modular_nn.testing.checks.initializers import InitializerChecks
 from modular_nn.testing.checks.layers import LayerChecks
 from modular_nn.testing.checks.losses import LossChecks
+from modular_nn.testing.checks.metrics import MetricChecks
 from modular_nn.testing.checks.optimizers import OptimizerChecks
 
 CHECKS_BY_KIND: dict[str, type[ComponentChecks]] = {
@@ -20,6 +21,7 @@ CHECKS_BY_KIND: dict[str, type[ComponentChecks]] = {
     "losses": LossChecks,
     "optimizers": OptimizerChecks,
     "initializers": InitializerChecks,
+    "metrics": MetricChecks,
 }
 
 __all__ = ["CHECKS_BY_KIND", "ComponentChecks", "PropertyFailure", "PropertySkip"]

@@ -1,0 +1,23 @@
+"""Mean squared error, as a metric."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from modular_nn.metrics.base import MeanMetric
+
+
+class MSE(MeanMetric):
+    """mean((y_pred - y_true)^2) over every element (scikit-learn's
+    ``mean_squared_error`` averaged uniformly over outputs).
+
+    Outputs and targets must have the same shape: not for class labels
+    (sparse_categorical_crossentropy).
+    """
+
+    type_name = "mse"
+    tasks = ("regression", "binary", "categorical")
+
+    def values(self, y_pred: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+        diff = np.asarray(y_pred, dtype=np.float64) - y_true
+        return diff * diff
