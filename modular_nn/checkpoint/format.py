@@ -15,6 +15,9 @@ any language in ``docs/checkpoint-format.md``)::
     /data/vocabulary      JSON list: the characters of a text model     (optional)
 
 Every dataset carries a ``sha256`` attribute (hex digest of its data, see
+    /data/class_names     JSON list: class k's name (string labels)     (optional)
+    /data/source          JSON: the training data, as given and resolved (optional)
+    /data/split           JSON: the test and validation row numbers     (optional)
 ``digest``); non-empty arrays are also chunked with HDF5's fletcher32 filter.
 """
 
@@ -76,6 +79,9 @@ MAX_ATTR_BYTES = 2**16
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
+CLASS_NAMES = "data/class_names"  #: JSON list of strings: label k is class_names[k]
+DATA_SOURCE = "data/source"  #: JSON object: source, path, label, samples
+DATA_SPLIT = "data/split"  #: JSON object: the rows held out (modular_nn.data.split)
 def digest(data: np.ndarray | bytes) -> str:
     """SHA-256 (hex) of an array's elements as little-endian bytes in C order, or of bytes."""
     if isinstance(data, bytes):

@@ -15,6 +15,7 @@ from typing import Any
 
 import h5py
 
+from modular_nn.checkpoint.data_record import read_class_names, read_data_record
 from modular_nn.checkpoint.format import (
     ATTR_CREATED,
     ATTR_FORMAT_VERSION,
@@ -173,6 +174,15 @@ def _state_lines(reader: CheckpointReader) -> list[str]:
     if vocabulary is not None:  # a model trained on text:PATH
         text = json.dumps("".join(vocabulary), ensure_ascii=False)
         lines.append(f"vocabulary: {len(vocabulary)} characters {_brief(text)}")
+    class_names = read_class_names(reader)
+    if class_names is not None:  # labels that were names
+        lines.append(f"classes: {len(class_names)} {_brief(', '.join(class_names))}")
+    record = read_data_record(reader)
+    if record is not None:
+        label = "" if record.label is None else f", label {record.label!r}"
+        lines.append(f"data: {record.source} ({record.samples} rows{label}) at {record.path}")
+        if record.split is not None:
+            lines.append(f"split: {record.split.describe()}")
     return lines
 
 

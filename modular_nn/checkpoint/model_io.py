@@ -2,7 +2,8 @@
 
 A checkpoint holds the normalized spec, provenance, weights, optimizer state,
 training state (see ``modular_nn.checkpoint.format``) and, for a model trained
-on text, its vocabulary. Loading checks the file, makes sure every component it
+on text, its vocabulary; for one trained by the CLI on a file, its class names,
+data source and split. Loading checks the file, makes sure every component it
 records is installed, validates the embedded spec like any other spec, rebuilds
 the model from it, then reads and verifies every array before restoring
 anything, so that ``predict`` is bit-identical and a further ``fit`` continues
@@ -18,6 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import h5py
 
+from modular_nn.checkpoint.data_record import (
+    read_class_names,
+    read_data_record,
+    write_data_record,
+)
 from modular_nn.checkpoint.format import KIND_MODEL, PROVENANCE_COMPONENTS, SPEC, WEIGHTS
 from modular_nn.checkpoint.provenance import (
     components_used,
@@ -61,6 +67,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
         write_optimizer(file, model.optimizer)
         write_training(file, model)
         write_vocabulary(file, getattr(model, "vocabulary", None))
+        write_data_record(file, model)
 
     atomic_write(path, fill)
 
@@ -84,11 +91,13 @@ def load_model(path: str | os.PathLike[str], build: Callable[[ModelSpec], Any]) 
         restore_optimizer = read_optimizer(reader, model.optimizer)
         restore_training = read_training(reader, model)
         vocabulary = read_vocabulary(reader)
+        class_names, record = read_class_names(reader), read_data_record(reader)
         weights = read_planned(reader, planned)
     copy_into(weights)
     restore_optimizer()
     restore_training()
     model.vocabulary = vocabulary
+    model.class_names, model.data_record = class_names, record
     return model
 
 

@@ -56,10 +56,18 @@ def positive_int(text: str) -> int:
 
 
 def load_dataset(
-    args: argparse.Namespace, source: str | None, model: Model, *, spec_hint: bool = True
+    args: argparse.Namespace,
+    source: str | None,
+    model: Model,
+    *,
+    spec_hint: bool = True,
+    label: str | int | None = None,
+    class_names: list[str] | None = None,
 ) -> Dataset:
     """Load ``source`` (``--data`` or the spec's ``data``) arranged for ``model``: its
-    inputs' shapes, and dicts keyed by name where it has several inputs or outputs."""
+    inputs' shapes, and dicts keyed by name where it has several inputs or outputs.
+    ``--label-column`` wins over ``label``; a CSV's label names are encoded with
+    ``class_names`` when given (``modular_nn.data.files.read_csv_table``)."""
     if not source:
         where = ' or a "data" entry in the spec' if spec_hint else ""
         raise DataError(
@@ -77,9 +85,10 @@ def load_dataset(
         source,
         x_key=args.x_key,
         y_key=args.y_key,
-        label_column=args.label_column,
+        label_column=args.label_column if args.label_column is not None else label,
         inputs=model.input_shapes,
         outputs=model.output_names,
+        class_names=class_names,
     )
 
 

@@ -16,9 +16,8 @@ modular_nn requires every name to start with the entry point's name and a dot.
 ``--kind activation|loss|optimizer|initializer`` writes an example of that kind
 instead of the layer (``acme.softsign``, ``acme.log_cosh``, ``acme.momentum``,
 ``acme.scaled_normal``), with the same conformance test and a test using it in a
-model. ``--kind metric`` is refused: there is no metric template yet (metrics are
-plugins through the ``register_metrics`` hook; ``extras.balanced_accuracy`` in
-plugins/modular-nn-extras is an example to copy).
+model. ``--kind metric`` is refused: metrics are not plugins yet (there is no
+``register_metrics`` hook).
 
 ``pip install -e ./modular-nn-acme && python -m pytest modular-nn-acme`` passes
 as generated. The templates are the ``*.tmpl`` files in ``cli/templates/new_plugin``
@@ -126,9 +125,8 @@ def kind_named(kind: str) -> Kind:
     """The ``Kind`` for ``--kind``; ``ScaffoldError`` for ``metric`` or an unknown kind."""
     if kind == "metric":
         raise ScaffoldError(
-            "new-plugin has no metric template yet: write a subclass of modular_nn.Metric and "
-            "register it in a register_metrics hook (plugins/modular-nn-extras has "
-            "extras.balanced_accuracy); expected --kind " + ", ".join(KINDS)
+            "metric plugins are not available yet: modular_nn has no register_metrics hook, "
+            "so a plugin cannot register a metric; expected --kind " + ", ".join(KINDS)
         )
     if kind not in KINDS:
         raise ScaffoldError(f"expected --kind one of {', '.join(KIND_CHOICES)}, received: {kind!r}")

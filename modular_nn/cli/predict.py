@@ -9,12 +9,20 @@ reads ``.npz``/``.h5`` arrays named after them (``left``, ``right``).
 Outputs: ``.npy`` (the outputs' full shape), ``.csv`` (one line per sample,
 columns ``output_0``, ...) or ``.npz`` (one array per output, named after it).
 A model with several outputs writes ``.npz`` only.
+
+``--labels``: for a model trained on labels that were names (its checkpoint's
+``/data/class_names``), the predicted class's name per sample instead: a
+``.csv`` with a column ``label``, or a ``.npy`` of strings (``.npz``: an array
+of strings named after the output). The class is the largest output, or for one
+output unit, the second class when it is above 0.5 (0 with ``from_logits``).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--label-column",
         metavar="NAME|INDEX",
         help="a .csv column to leave out (for example the labels of a training file)",
+    )
+    parser.add_argument(
+        "--labels",
+        action="store_true",
+        help="write each sample's predicted class name (a model trained on named labels) "
+        "instead of the outputs",
     )
     parser.set_defaults(func=run)
 
@@ -82,7 +96,15 @@ def run(args: argparse.Namespace) -> int:
             label_column=args.label_column,
             inputs=model.input_shapes,
         )
+    if args.labels:
+        _check_labels(model, args.checkpoint)
     predicted = model.predict(x, batch_size=args.batch_size)
+    if args.labels:
+        labels = predicted_names(model, predicted)
+        write_labels(labels, output, names[0])
+        shown = ", ".join(f"{n} {c:,}" for n, c in zip(*np.unique(labels, return_counts=True)))
+        print(f"wrote {len(labels):,} predicted labels to {output} ({shown})")
+        return 0
     arrays = predicted if isinstance(predicted, dict) else {names[0]: predicted}
     write_predictions(predicted, output, names)
     count = next(iter(arrays.values())).shape[0]
@@ -93,6 +115,52 @@ def run(args: argparse.Namespace) -> int:
         shapes = ", ".join(f"{k} {tuple(v.shape[1:])}" for k, v in arrays.items())
         print(f"wrote {count:,} predictions to {output}: {shapes}")
     return 0
+
+
+def _check_labels(model: object, checkpoint: str) -> None:
+    if getattr(model, "class_names", None) is None:
+        raise DataError(
+            f"--labels needs class names, and {checkpoint} has none (its model was not "
+            "trained on a CSV whose labels are names); leave --labels out to write the outputs"
+        )
+    if len(model.output_names) > 1:  # type: ignore[attr-defined]
+        raise DataError("--labels needs a model with one output; this one has several")
+
+
+def predicted_names(model: Any, predicted: np.ndarray) -> np.ndarray:
+    """The class name of each sample's prediction (a NumPy array of strings)."""
+    names = list(model.class_names)
+    flat = predicted.reshape(predicted.shape[0], -1)
+    if flat.shape[1] == 1:
+        logits = any(getattr(head.loss.config, "from_logits", False) for head in model.heads.heads)
+        index = (flat[:, 0] > (0.0 if logits else 0.5)).astype(np.int64)
+    else:
+        index = flat.argmax(axis=1)
+    if index.size and int(index.max()) >= len(names):
+        raise DataError(
+            f"the model predicts class {int(index.max())}, but it knows {len(names)} class "
+            f"names ({', '.join(map(repr, names))}); its output has more units than classes"
+        )
+    return np.array(names, dtype=str)[index]
+
+
+def write_labels(labels: np.ndarray, path: Path, name: str) -> None:
+    """Class names as ``.csv`` (a ``label`` column), ``.npy`` or ``.npz`` of strings."""
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                writer = csv.writer(f)
+                writer.writerow(["label"])
+                writer.writerows([label] for label in labels.tolist())
+        elif suffix == ".npy":
+            with open(path, "wb") as f:
+                np.save(f, labels)
+        else:
+            with open(path, "wb") as f:
+                np.savez(f, **{name: labels})
+    except OSError as exc:
+        raise DataError(f"cannot write {str(path)!r}: {exc}") from None
 
 
 def write_predictions(

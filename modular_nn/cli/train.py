@@ -20,10 +20,10 @@ from pathlib import Path
 from modular_nn.cli.data_options import (
     accuracies,
     add_data_options,
-    load_dataset,
     positive_int,
     sample_count,
 )
+from modular_nn.cli.data_plan import training_data
 from modular_nn.cli.workers import add_workers_option, join_mpi_run, launch_workers
 from modular_nn.data.text import TextDataset
 from modular_nn.errors import CheckpointError, TrainingError
@@ -163,13 +163,14 @@ def run(args: argparse.Namespace) -> int:
     if args.keep is not None and args.checkpoint_every is None:
         raise TrainingError("--keep K needs --checkpoint-every N")
     model = _resumed_model(args) if args.resume else _new_model(args)
-    dataset = load_dataset(args, args.data or model.data, model)
+    plan = training_data(args, model, args.spec)
+    dataset = plan.dataset
     if isinstance(dataset, TextDataset):  # generate encodes prompts with it
         model.vocabulary = list(dataset.vocabulary)
     total = args.epochs or model.training_config.epochs
     remaining = total - model.epochs_done
     out = Path(args.out or args.resume or Path(args.spec).with_suffix(".h5").name)
-    _check_out(out, args.spec, args.data or model.data)
+    _check_out(out, args.spec, plan.resolved)
     for target in (out, Path(args.plot) if args.plot else None):
         if target is not None:  # fail now, not after training, if a folder cannot be made
             _make_parent(target)
@@ -192,6 +193,11 @@ def run(args: argparse.Namespace) -> int:
     )
     if isinstance(dataset, TextDataset):
         print(f"vocabulary: {len(dataset.vocabulary)} characters (ids 1-{len(dataset.vocabulary)})")
+    if plan.record.split is not None:
+        print(f"split of {plan.record.source}: {plan.record.split.describe()}")
+    if model.class_names is not None:
+        names = ", ".join(map(repr, model.class_names))
+        print(f"classes: {names} (labels 0-{len(model.class_names) - 1})")
     stopped = _stopped_early(model)
     if stopped is not None:
         print(f"{args.resume} stopped early at epoch {stopped} (early_stopping): nothing to do")
@@ -205,7 +211,8 @@ def run(args: argparse.Namespace) -> int:
             y,
             epochs=remaining,
             batch_size=args.batch_size,
-            validation_split=args.validation_split,
+            validation_data=plan.validation,
+            validation_split=args.validation_split if plan.validation is None else None,
             verbose=0 if args.quiet else (1 if sys.stdout.isatty() else 2),
             callbacks=callbacks,
         )
@@ -221,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"held-out {accuracies(results)}")
     if world is not None and world.rank != 0:
         return 0  # rank 0 writes the checkpoint (and the plot)
+    model.data_record = plan.record
     model.save(out)
     print(f"saved {out} ({model.epochs_done} epochs, {seconds:.1f}s)")
     if args.plot:

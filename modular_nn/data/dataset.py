@@ -76,6 +76,8 @@ class Dataset:
         x_test: held-out inputs, or None.
         y_test: held-out labels, or None.
         name: where the data came from (``builtin:digits``, a path).
+        class_names: the names of the classes when the labels were names (a CSV's
+            ``malignant``, ``benign``): label ``k`` is ``class_names[k]``; else None.
     """
 
     x_train: Inputs
@@ -83,6 +85,7 @@ class Dataset:
     x_test: Inputs | None = None
     y_test: Targets | None = None
     name: str = ""
+    class_names: tuple[str, ...] | None = None
 
     @property
     def has_test(self) -> bool:

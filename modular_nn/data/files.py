@@ -34,6 +34,7 @@ import os
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import parse_qsl
 
 import numpy as np
@@ -41,6 +42,7 @@ import numpy as np
 from modular_nn.data.builtin import load_builtin
 from modular_nn.data.dataset import Dataset, Inputs
 from modular_nn.data.layout import Layout
+from modular_nn.data.location import require_file
 from modular_nn.data.npz import NpzSource
 from modular_nn.data.sources import H5Source, h5_dataset_names
 from modular_nn.data.text import TEXT_PREFIX, load_text
@@ -79,6 +81,7 @@ def load_data(
     input_shape: Sequence[int] | None = None,
     inputs: Mapping[str, Sequence[int]] | None = None,
     outputs: Sequence[str] | None = None,
+    class_names: Sequence[str] | None = None,
 ) -> Dataset:
     """Load ``source`` (``builtin:NAME`` or a file path) into a ``Dataset``.
 
@@ -93,6 +96,9 @@ def load_data(
             ``input_shape``: arrays are found by these names and reshaped to them.
         outputs: the model's output names (``model.output_names``): targets are found by
             these names.
+        class_names: a CSV's label names are encoded as indices into these (a trained
+            model's ``class_names``; a name outside them is a ``DataError``); by default
+            into the file's sorted distinct names (``Dataset.class_names``).
 
     With several inputs (outputs), inputs (labels) are dicts keyed by name.
     Raises ``DataError`` with a message naming the problem (missing file or
@@ -122,12 +128,11 @@ def load_data(
         )
     if layout is not None and suffix in (".csv", ".npy"):
         layout.check_single_table(path)
-    if not path.is_file():
-        what = "a file, received a directory" if path.is_dir() else "file not found"
-        raise DataError(f"data {what}: {str(path)!r}")
+    require_file(path)
     if layout is not None and suffix in (".npz", ".h5", ".hdf5"):
         return layout.arrange(_read_named(path, text, layout, x_key, y_key))
     x_key, y_key = x_key or "X", y_key or "y"
+    names = None
     if suffix in (".h5", ".hdf5"):
         x, y = H5Source(path, x_key, y_key, labels=labels), None
     elif suffix == ".npz" and launched_by_mpi():  # each process reads only its rows
@@ -143,8 +148,8 @@ def load_data(
             )
         x, y = _load_array(path), None
     else:
-        x, y = read_csv(path, label, labels=labels)
-    dataset = Dataset(x, y, name=text)
+        x, y, names = read_csv_table(path, label, labels=labels, class_names=class_names)
+    dataset = Dataset(x, y, name=text, class_names=names)
     if layout is not None:
         return layout.arrange(dataset)
     return dataset if input_shape is None else dataset.reshaped(input_shape)
@@ -304,10 +309,54 @@ def _label_index(label: str | int | None, header: list[str] | None, width: int, 
 
 
 def read_csv(
-    path: Path, label_column: str | int | None = None, *, labels: bool = True
+    path: Path,
+    label_column: str | int | None = None,
+    *,
+    labels: bool = True,
+    class_names: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Features (float64) and labels (int64 when all whole, else float64) of a CSV file:
-    the values the text holds, which the model casts to its own dtype."""
+    the values the text holds, which the model casts to its own dtype. Labels that are
+    names become class indices (``read_csv_table`` also gives the names)."""
+    table = read_csv_table(path, label_column, labels=labels, class_names=class_names)
+    return table.x, table.y
+
+
+class CsvTable(NamedTuple):
+    """A CSV file's features, labels, and the class names when its labels are names."""
+
+    x: np.ndarray
+    y: np.ndarray | None
+    class_names: tuple[str, ...] | None
+
+
+def _is_header(rows: list[tuple[int, list[str]]]) -> bool:
+    """A first line is a header when it has more text fields than the line after it (a
+    data line may hold text too: its label, a class name). Empty fields are missing
+    numbers, reported later."""
+
+    def text_fields(row: list[str]) -> int:
+        return sum(1 for v in row if v.strip() and not _is_number(v))
+
+    first = text_fields(rows[0][1])
+    return first > 0 and (len(rows) == 1 or first > text_fields(rows[1][1]))
+
+
+def read_csv_table(
+    path: Path,
+    label_column: str | int | None = None,
+    *,
+    labels: bool = True,
+    class_names: Sequence[str] | None = None,
+) -> CsvTable:
+    """Read a CSV file: every column but the label column is a number (a feature).
+
+    The label column holds numbers, or names (``malignant``, ``class_0``). Names
+    become class indices: with ``class_names`` (a trained model's), the index of
+    each name in it, and a name outside it is a ``DataError`` naming it and the
+    known ones; without, the index in the sorted distinct names of the file. With
+    ``class_names`` given, labels are always read as names.
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = [(i, row) for i, row in enumerate(csv.reader(f), start=1) if row]
@@ -316,40 +365,87 @@ def read_csv(
     if not rows:
         raise DataError(f"{path} is empty")
     header: list[str] | None = None
-    # a header has a field that is text; an empty field is a missing number, reported below
-    if any(v.strip() and not _is_number(v) for v in rows[0][1]):
+    if _is_header(rows):
         header = [v.strip() for v in rows[0][1]]
         rows = rows[1:]
     if not rows:
         raise DataError(f"{path} has a header but no data lines")
     width = len(header) if header is not None else len(rows[0][1])
-    values = np.empty((len(rows), width), dtype=np.float64)
     names = header or [str(i) for i in range(width)]
+    index = None
+    if labels or label_column is not None:
+        index = _label_index(label_column, header, width, path)
+        if width < 2 and labels:
+            raise DataError(f"{path} has a single column: no features beside the label column")
+    values = np.empty((len(rows), width), dtype=np.float64)
+    label_text: list[str] = []
     for r, (line, row) in enumerate(rows):
         if len(row) != width:
             raise DataError(f"{path}, line {line}: expected {width} columns, received {len(row)}")
         for c, field in enumerate(row):
-            try:
-                value = float(field) if field.strip() else np.nan
-            except ValueError:
-                raise DataError(
-                    f"{path}, line {line}, column {names[c]!r}: expected a number, "
-                    f"received {field!r}"
-                ) from None
-            if not np.isfinite(value):
-                raise DataError(
-                    f"{path}, line {line}, column {names[c]!r}: missing, NaN or infinite "
-                    f"value {field!r}; clean the data first"
-                )
-            values[r, c] = value
-    if not labels and label_column is None:
-        return values, None
-    index = _label_index(label_column, header, width, path)
-    if width < 2 and labels:
-        raise DataError(f"{path} has a single column: no features beside the label column")
+            if c == index:
+                label_text.append(field.strip())
+                if labels and class_names is None and (_is_number(field) or not field.strip()):
+                    values[r, c] = _number(path, line, names[c], field, False)  # NaN: refused
+                continue
+            values[r, c] = _number(path, line, names[c], field, index is None)
+    if index is None:
+        return CsvTable(values, None, None)
     features = np.delete(values, index, axis=1)
     if not labels:
-        return features, None
+        return CsvTable(features, None, None)
+    column = repr(names[index]) if header is not None else str(index)
+    if "" in label_text:
+        line = rows[label_text.index("")][0]
+        raise DataError(f"{path}, line {line}, label column {column}: missing label")
+    numeric = [_is_number(text) for text in label_text]
+    if class_names is None and any(numeric) and not all(numeric):
+        line = rows[numeric.index(False)][0]
+        raise DataError(
+            f"{path}, line {line}, column {names[index]!r}: expected a number, received "
+            f"{label_text[numeric.index(False)]!r} (the other labels are numbers; labels "
+            "that are class names must all be names)"
+        )
+    if class_names is not None or not any(numeric):
+        y, found = encode_labels(label_text, class_names, f"{path}, label column {column}")
+        return CsvTable(features, y, found)
     y = values[:, index]
     y = y.astype(np.int64) if np.all(y == np.round(y)) else y
-    return features, y
+    return CsvTable(features, y, None)
+
+
+def _number(path: Path, line: int, column: str, field: str, all_features: bool) -> float:
+    """A feature's value, or ``DataError`` naming the line and column."""
+    try:
+        value = float(field) if field.strip() else np.nan
+    except ValueError:
+        hint = (
+            "; if it is the label column, leave it out with --label-column" if all_features else ""
+        )
+        raise DataError(
+            f"{path}, line {line}, column {column!r}: expected a number, received {field!r}{hint}"
+        ) from None
+    if not np.isfinite(value):
+        raise DataError(
+            f"{path}, line {line}, column {column!r}: missing, NaN or infinite value "
+            f"{field!r}; clean the data first"
+        )
+    return value
+
+
+def encode_labels(
+    labels: Sequence[str], class_names: Sequence[str] | None, where: str
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Class indices (int64) of label names, and the names: ``class_names`` when given
+    (a name outside them is a ``DataError`` naming it and the known ones), else the
+    sorted distinct ``labels``."""
+    names = tuple(sorted(set(labels))) if class_names is None else tuple(class_names)
+    index = {name: k for k, name in enumerate(names)}
+    unseen = sorted({name for name in labels if name not in index})
+    if unseen:
+        shown = ", ".join(repr(n) for n in unseen[:5]) + (" ..." if len(unseen) > 5 else "")
+        raise DataError(
+            f"{where}: {len(unseen)} label(s) the model does not know: {shown}; "
+            f"its classes are {', '.join(repr(n) for n in names)}"
+        )
+    return np.array([index[name] for name in labels], dtype=np.int64), names

@@ -124,6 +124,7 @@ class Layout:
             None if dataset.x_test is None else self._inputs(dataset.x_test, dataset.name),
             self._targets(dataset.y_test, dataset.name),
             name=dataset.name,
+            class_names=dataset.class_names,
         )
 
     def _inputs(self, x: Inputs, where: str) -> Inputs:

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from modular_nn.data.dataset import Dataset
+from modular_nn.data.location import missing_message
 from modular_nn.errors import DataError
 
 TEXT_PREFIX = "text:"
@@ -66,7 +67,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
     if path.is_dir():
         raise DataError(f"text: expected a file, received a directory: {str(path)!r}")
     if not path.is_file():
-        raise DataError(f"text file not found: {str(path)!r}")
+        raise DataError(missing_message(path, "text file"))
     try:
         raw = path.read_bytes()
     except OSError as exc:

@@ -29,7 +29,7 @@ from modular_nn.model.training import Training
 from modular_nn.model.weights import WeightAccess
 from modular_nn.registry import get_registry
 from modular_nn.spec.issues import issues_from_validation_error
-from modular_nn.spec.model_spec import ModelSpec, TrainingSpec, layer_name_problem
+from modular_nn.spec.model_spec import DataSpec, ModelSpec, TrainingSpec, layer_name_problem
 
 ComponentSource = str | dict[str, Any] | None
 
@@ -65,7 +65,7 @@ class Model(Training, Inference, DataPreparation, WeightAccess):
         dtype: str | np.dtype = "float32",
         seed: int = 0,
         training: TrainingSpec | dict[str, Any] | None = None,
-        data: str | None = None,
+        data: str | DataSpec | dict[str, Any] | None = None,
         graph: GraphPlan | None = None,
         loss_weights: Mapping[str, float] | Sequence[float] | None = None,
         layout: ModelSpec | None = None,
@@ -88,6 +88,11 @@ class Model(Training, Inference, DataPreparation, WeightAccess):
         #: the characters of a model trained on a text: source (id k + 1 is character k;
         #: modular_nn.data.text), saved in its checkpoint; None for other models
         self.vocabulary: list[str] | None = None
+        #: the class names of labels that were names (label k is class_names[k]) and what
+        #: the model was trained on (modular_nn.data.split.DataRecord), saved in its
+        #: checkpoint by the CLI; None otherwise
+        self.class_names: list[str] | None = None
+        self.data_record: Any = None
         self.layers: list[Layer] = list(layers)
         self._layout = layout
         if graph is None:

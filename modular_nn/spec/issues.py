@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from modular_nn.errors import SpecIssue
+from modular_nn.spec.data_spec import DATA_TAGS
 
 #: Given the whole spec and the path of the object holding an unknown key, the keys
 #: allowed in that object ([] when unknown).
@@ -35,7 +36,7 @@ def format_path(loc: Sequence[Any]) -> str:
 
 
 #: union tags of the spec's own unions (``spec.model_spec``): never a part of a path
-INTERNAL_TAGS = frozenset({"one loss", "loss per output", "shares entry"})
+INTERNAL_TAGS = frozenset({"one loss", "loss per output", "shares entry"}) | DATA_TAGS
 
 
 def clean_loc(loc: Sequence[Any], data: Any) -> tuple[Any, ...]:

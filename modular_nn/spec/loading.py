@@ -78,7 +78,7 @@ def load_spec(source: SpecSource) -> ModelSpec:
         )
     registry = get_registry()
     model = spec_model(registry)
-    issues = _input_issues(data) + _name_issues(data)
+    issues = _input_issues(data) + _name_issues(data) + _data_issues(data)
     try:
         spec = model.model_validate(data)
     except ValidationError as exc:
@@ -115,6 +115,26 @@ def _input_issues(data: dict[str, Any]) -> list[SpecIssue]:
                 "inputs",
                 "give either 'input_shape' or 'inputs', not both",
                 "'input_shape' is one input named 'input'; 'inputs' names several",
+            )
+        ]
+    return []
+
+
+def _data_issues(data: dict[str, Any]) -> list[SpecIssue]:
+    """A validation fraction in ``data`` or in ``training``, not both."""
+    source, training = data.get("data"), data.get("training")
+    if not isinstance(source, dict) or not isinstance(training, dict):
+        return []
+    mine, theirs = source.get("validation_split"), training.get("validation_split")
+    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (mine, theirs))
+    if numbers and mine > 0 and theirs > 0:
+        return [
+            SpecIssue(
+                "data.validation_split",
+                f"a validation split is given twice, here ({mine}) and in "
+                f"training.validation_split ({theirs})",
+                "keep data.validation_split (a seeded, stratified split recorded in the "
+                "checkpoint) and remove training.validation_split",
             )
         ]
     return []

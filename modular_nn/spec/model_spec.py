@@ -33,6 +33,7 @@ from modular_nn.components.component import ComponentConfig
 from modular_nn.components.refs import REF_KIND_LABEL
 from modular_nn.errors import PluginError
 from modular_nn.registry import KIND_LABELS, Registry, get_registry
+from modular_nn.spec.data_spec import DataField, DataSpec  # noqa: F401  (DataSpec: re-exported)
 from modular_nn.spec.early_stopping import EarlyStoppingConfig
 
 FORMAT_VERSION = 1
@@ -217,8 +218,11 @@ class ModelSpec(BaseModel):
     )
     optimizer: Optional[Any] = None  # noqa: UP045
     training: TrainingSpec = Field(default_factory=TrainingSpec)
-    data: Optional[str] = Field(  # noqa: UP045
-        None, description='a data source for the CLI, such as "builtin:digits"'
+    data: Optional[DataField] = Field(  # noqa: UP045
+        None,
+        description='a data source for the CLI: "builtin:digits", a file path (relative to '
+        'the spec\'s folder), or {"path": ..., "label": ..., "test_split": ..., '
+        '"validation_split": ..., "stratify": ...}',
     )
 
     @model_serializer(mode="wrap")

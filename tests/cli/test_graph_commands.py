@@ -85,7 +85,7 @@ def test_train_evaluate_predict_from_npz_named_after_inputs_and_outputs(
     assert json.loads(out) == pytest.approx(expected)
     assert set(expected) == {"loss", "reg_loss", "cls_loss", "cls_accuracy"}
     code, out, _ = run(capsys, "evaluate", "m.h5", "--data", "d.npz")
-    assert f"d.npz (all samples, {N} samples): loss: {expected['loss']:.4f}" in out
+    assert f"all {N} samples of d.npz (no test split): loss: {expected['loss']:.4f}" in out
     assert f"reg_loss: {expected['reg_loss']:.4f}" in out
     assert f"cls_accuracy: {expected['cls_accuracy']:.2%}" in out
 
@@ -159,7 +159,7 @@ def test_a_builtin_dataset_of_named_arrays_prints_every_outputs_held_out_accurac
     assert f"held-out cls_accuracy: {results['cls_accuracy']:.2%}" in out
     code, out, err = run(capsys, "evaluate", "m.h5", "--data", "builtin:named_test")
     assert code == 0, err
-    assert "builtin:named_test (test split, 12 samples): " in out
+    assert "the 12 held-out samples of builtin:named_test's test split: " in out
     assert f"reg_loss: {results['reg_loss']:.4f}" in out
     code, out, err = run(
         capsys, "predict", "m.h5", "--input", "builtin:named_test", "--output", "p.npz"

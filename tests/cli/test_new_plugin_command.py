@@ -142,13 +142,13 @@ def test_dist_names_and_metric_refused(tmp_path, capsys):
     for bad in ("1abc", "a b", "modular_nn", "acme/../x"):
         with pytest.raises(ScaffoldError, match="expected a distribution name"):
             PluginNames.from_name("acme", bad)
-    with pytest.raises(ScaffoldError, match="new-plugin has no metric template yet") as caught:
+    with pytest.raises(ScaffoldError, match="metric plugins are not available yet") as caught:
         write_plugin("acme", tmp_path, kind="metric")
     assert "register_metrics" in str(caught.value) and "layer, activation" in str(caught.value)
     assert not (tmp_path / "modular-nn-acme").exists()
     assert main(["new-plugin", "acme", "--kind", "metric", "-d", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "new-plugin has no metric template yet" in err and "Traceback" not in err
+    assert "metric plugins are not available yet" in err and "Traceback" not in err
 
 
 def can_build_wheels() -> bool:

@@ -66,7 +66,7 @@ def test_train_evaluate_predict_and_inspect(cli: Any, tmp_path: Path) -> None:
     evaluated = cli("evaluate", "m.h5", "--data", "builtin:moons", "--json", cwd=tmp_path)
     assert json.loads(evaluated.stdout) == pytest.approx(expected)
     plain = cli("evaluate", "m.h5", cwd=tmp_path)  # the spec's data: the test split
-    assert "builtin:moons (test split, 200 samples): loss: " in plain.stdout
+    assert "the 200 held-out samples of builtin:moons's test split: loss: " in plain.stdout
     assert f"accuracy: {expected['accuracy']:.4f}" in out
 
     np.save(tmp_path / "x.npy", moons.x_test[:7])
