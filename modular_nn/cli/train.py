@@ -109,7 +109,7 @@ def _check_out(out: Path, spec: str | None, data: str | None) -> None:
         raise TrainingError(f"the checkpoint {out} would overwrite the spec file{advice}")
     if (
         data
-        and not data.startswith("builtin:")
+        and not data.startswith(("builtin:", "images:"))  # images: a folder, never a file
         and parse_source(data)[0].resolve() == out.resolve()
     ):
         raise TrainingError(f"the checkpoint {out} would overwrite the training data{advice}")

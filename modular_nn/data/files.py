@@ -41,6 +41,7 @@ import numpy as np
 
 from modular_nn.data.builtin import load_builtin
 from modular_nn.data.dataset import Dataset, Inputs
+from modular_nn.data.images import IMAGES_PREFIX, load_images
 from modular_nn.data.layout import Layout
 from modular_nn.data.location import require_file
 from modular_nn.data.npz import NpzSource
@@ -111,6 +112,8 @@ def load_data(
     layout = None if inputs is None and outputs is None else Layout.of(inputs, outputs, labels)
     if text.startswith(TEXT_PREFIX):
         return load_text(text, input_shape if inputs is None else inputs)
+    if text.startswith(IMAGES_PREFIX):  # a folder per class: modular_nn.data.images
+        return load_images(text, input_shape if inputs is None else inputs, labels=labels)
     if text.startswith("builtin:"):
         if layout is None:
             return load_builtin(text, input_shape)
