@@ -16,6 +16,7 @@ from modular_nn.components.optimizer import Optimizer, OptimizerConfig
 from modular_nn.components.refs import ActivationRef, InitializerRef
 from modular_nn.data import load_data
 from modular_nn.errors import (
+    CallbackError,
     CheckpointError,
     DataError,
     LayerNotFoundError,
@@ -29,7 +30,13 @@ from modular_nn.errors import (
 )
 from modular_nn.hookspecs import hookimpl
 from modular_nn.model.build import build_model, load
-from modular_nn.model.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from modular_nn.model.callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+)
 from modular_nn.model.history import History
 from modular_nn.model.model import Model
 from modular_nn.registry import available, get_registry
@@ -42,7 +49,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Activation",
     "ActivationRef",
+    "CSVLogger",
     "Callback",
+    "CallbackError",
     "CheckpointError",
     "ComponentConfig",
     "DataError",
@@ -61,6 +70,7 @@ __all__ = [
     "Optimizer",
     "OptimizerConfig",
     "PluginError",
+    "ReduceLROnPlateau",
     "ShapeError",
     "SpecError",
     "SpecIssue",

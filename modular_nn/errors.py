@@ -88,5 +88,10 @@ class LayerNotFoundError(ModularNNError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class CallbackError(TrainingError):
+    """A callback was given an option it cannot take (``ReduceLROnPlateau(factor=2)``): the
+    message names the callback, the option, what was expected and received, and a fix."""
+
+
 class DistributedError(TrainingError):
     """A data-parallel run cannot start or go on (no MPI, processes that disagree)."""

@@ -9,9 +9,11 @@ any language in ``docs/checkpoint-format.md``)::
     /weights/<layer>/<name>               every parameter and buffer
     /optimizer            attr type;  iterations (int64 scalar)          (model files,
     /optimizer/slots/<layer>/<name>/<slot>                                when compiled)
+    /optimizer/learning_rate_scale  float64 scalar                      (optional)
     /training/epochs_done, /training/global_step  (int64 scalars)      (model files)
     /training/rng_state   JSON text: numpy bit generator state
     /training/history/epoch (int64), /training/history/metrics/<key> (float64)
+    /training/early_stopping, /training/reduce_lr   callbacks' state    (optional)
     /data/vocabulary      JSON list: the characters of a text model     (optional)
 
 Every dataset carries a ``sha256`` attribute (hex digest of its data, see
@@ -55,6 +57,8 @@ WEIGHTS = "weights"
 OPTIMIZER = "optimizer"
 OPTIMIZER_ITERATIONS = "optimizer/iterations"
 OPTIMIZER_SLOTS = "optimizer/slots"
+#: optional float64 scalar: the rate's factor a callback set (ReduceLROnPlateau); absent: 1
+OPTIMIZER_LR_SCALE = "optimizer/learning_rate_scale"
 TRAINING = "training"
 EPOCHS_DONE = "training/epochs_done"
 GLOBAL_STEP = "training/global_step"
@@ -64,6 +68,11 @@ RNG_STATE = "training/rng_state"
 EARLY_STOPPING = "training/early_stopping"  #: optional: the best epoch's weights
 EARLY_STOPPING_EPOCH = "training/early_stopping/best_epoch"
 EARLY_STOPPING_WEIGHTS = "training/early_stopping/best_weights"
+REDUCE_LR = "training/reduce_lr"  #: optional: ReduceLROnPlateau's counters (attr monitor)
+REDUCE_LR_WAIT = "training/reduce_lr/wait"
+REDUCE_LR_COOLDOWN = "training/reduce_lr/cooldown"
+REDUCE_LR_BEST = "training/reduce_lr/best"
+ATTR_MONITOR = "monitor"  #: on /training/reduce_lr: the logged value it watches
 HISTORY = "training/history"
 HISTORY_EPOCH = "training/history/epoch"
 HISTORY_METRICS = "training/history/metrics"

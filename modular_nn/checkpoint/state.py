@@ -1,9 +1,11 @@
 """Optimizer and training state in checkpoints: what makes a resumed run bit-identical.
 
 Optimizer: its ``iterations`` and every slot array (Adam's ``m``/``v``, SGD's
-``velocity``) at ``/optimizer/slots/<layer>/<param>/<slot>``. Training: epochs
-done, the global step, the model's random generator state (JSON, since PCG64's
-state holds 128-bit integers) and the history.
+``velocity``) at ``/optimizer/slots/<layer>/<param>/<slot>``, and its
+``learning_rate_scale`` when a callback changed it. Training: epochs done, the
+global step, the model's random generator state (JSON, since PCG64's state holds
+128-bit integers), the history, and callbacks' state (early stopping's best
+weights, ``ReduceLROnPlateau``'s counters).
 
 ``read_*`` functions check and read everything into memory and return a
 callable that applies it, so a load changes nothing until all of it is read.
@@ -19,6 +21,7 @@ import h5py
 import numpy as np
 
 from modular_nn.checkpoint.format import (
+    ATTR_MONITOR,
     ATTR_TYPE,
     EARLY_STOPPING,
     EARLY_STOPPING_EPOCH,
@@ -31,8 +34,13 @@ from modular_nn.checkpoint.format import (
     HISTORY_METRICS,
     OPTIMIZER,
     OPTIMIZER_ITERATIONS,
+    OPTIMIZER_LR_SCALE,
     OPTIMIZER_SLOTS,
     PROCESSES,
+    REDUCE_LR,
+    REDUCE_LR_BEST,
+    REDUCE_LR_COOLDOWN,
+    REDUCE_LR_WAIT,
     RNG_STATE,
     TRAINING,
 )
@@ -57,6 +65,9 @@ def write_optimizer(file: h5py.File, optimizer: Optimizer | None) -> None:
     set_text_attr(group, ATTR_TYPE, optimizer.type_name)
     state = optimizer.state_dict()
     write_int(file, OPTIMIZER_ITERATIONS, state["iterations"])
+    scale = float(state.get("learning_rate_scale", 1.0))
+    if scale != 1.0:  # written only when a callback changed it: other files stay as they were
+        write_array(file, OPTIMIZER_LR_SCALE, np.float64(scale))
     slots = file.create_group(OPTIMIZER_SLOTS)
     for param, arrays in state["slots"].items():
         for slot, value in arrays.items():
@@ -77,6 +88,7 @@ def read_optimizer(reader: CheckpointReader, optimizer: Optimizer | None) -> App
             f"{optimizer.type_name!r}"
         )
     iterations = reader.read_int(OPTIMIZER_ITERATIONS)
+    scale = _read_positive(reader, OPTIMIZER_LR_SCALE) if reader.has(OPTIMIZER_LR_SCALE) else 1.0
     targets = {
         f"{param}/{slot}": value
         for param, slots in optimizer.slots.items()
@@ -93,6 +105,7 @@ def read_optimizer(reader: CheckpointReader, optimizer: Optimizer | None) -> App
     def apply() -> None:
         copy_into(pairs)
         optimizer.iterations = iterations
+        optimizer.learning_rate_scale = scale
 
     return apply
 
@@ -121,6 +134,13 @@ def write_training(file: h5py.File, model: Any) -> None:
         group = file.create_group(EARLY_STOPPING_WEIGHTS)
         for key, value in weights.items():
             write_array(group, key, value)
+    state = getattr(model, "reduce_lr_state", None)
+    if state is not None:
+        group = file.create_group(REDUCE_LR)
+        set_text_attr(group, ATTR_MONITOR, state["monitor"])
+        write_int(file, REDUCE_LR_WAIT, state["wait"])
+        write_int(file, REDUCE_LR_COOLDOWN, state["cooldown"])
+        write_array(file, REDUCE_LR_BEST, np.float64(state["best"]))
 
 
 def read_training(reader: CheckpointReader, model: Any) -> Apply:
@@ -132,6 +152,7 @@ def read_training(reader: CheckpointReader, model: Any) -> Apply:
     rng_state = _rng_state(reader, model.rng)
     history = read_history(reader, type(model.history))
     best = _read_early_stopping(reader, model)
+    reduce_lr = _read_reduce_lr(reader)
 
     def apply() -> None:
         model.epochs_done = epochs_done
@@ -141,8 +162,33 @@ def read_training(reader: CheckpointReader, model: Any) -> Apply:
         model.rng.bit_generator.state = rng_state
         model.history = history
         model.early_stopping_best = best
+        model.reduce_lr_state = reduce_lr
 
     return apply
+
+
+def _read_reduce_lr(reader: CheckpointReader) -> dict[str, Any] | None:
+    """ReduceLROnPlateau's counters, if the file has them (``model.reduce_lr_state``)."""
+    if not reader.has(REDUCE_LR):
+        return None
+    group = reader.group(REDUCE_LR)
+    best = reader.read_array(reader.dataset(REDUCE_LR_BEST), "float", ())
+    if np.isnan(best):
+        raise reader.error(f"/{REDUCE_LR_BEST} is NaN, expected a number or an infinity")
+    return {
+        "monitor": reader.text_attr(group, ATTR_MONITOR),
+        "wait": reader.read_int(REDUCE_LR_WAIT),
+        "cooldown": reader.read_int(REDUCE_LR_COOLDOWN),
+        "best": float(best),
+    }
+
+
+def _read_positive(reader: CheckpointReader, path: str) -> float:
+    """A scalar float dataset that must be finite and positive."""
+    value = float(reader.read_array(reader.dataset(path), "float", ()))
+    if not (np.isfinite(value) and value > 0):
+        raise reader.error(f"dataset /{path} is {value}, expected a finite number above 0")
+    return value
 
 
 def _read_early_stopping(

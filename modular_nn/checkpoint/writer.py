@@ -29,7 +29,7 @@ from modular_nn.checkpoint.format import (
     digest,
 )
 from modular_nn.errors import CheckpointError
-from modular_nn.names import link_name_problem
+from modular_nn.names import checkpoint_name_problem, link_name_problem
 
 
 def atomic_write(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]) -> None:
@@ -40,11 +40,14 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]
         raise CheckpointError(f"expected a file path, received: {path!r}") from None
     if not isinstance(target, str) or "\x00" in target or not target:
         raise CheckpointError(f"expected a file path as text, without NUL, received: {path!r}")
+    if os.path.isdir(target):
+        raise CheckpointError(f"cannot write {target!r}: it is a directory")
+    problem = checkpoint_name_problem(target)
+    if problem:
+        raise CheckpointError(f"cannot write {target!r}: {problem}")
     if os.path.islink(target):  # write the file it points to, as open() would
         target = os.path.realpath(target)
     directory = os.path.dirname(os.path.abspath(target))
-    if os.path.isdir(target):
-        raise CheckpointError(f"cannot write {target!r}: it is a directory")
     if not os.path.isdir(directory):
         raise CheckpointError(f"cannot write {target!r}: directory {directory!r} does not exist")
     # the name's first 200 bytes: a name of up to 255 bytes still leaves room for the rest

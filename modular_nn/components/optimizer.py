@@ -5,6 +5,10 @@ as Adam's moments), keyed by parameter name (``dense_1/kernel``). ``bind``
 attaches it to a model's parameters and gradients once; ``step`` then updates
 every parameter in place from its gradient. ``state_dict``/``load_state_dict``
 carry the state into and out of checkpoints, so training resumes exactly.
+
+``learning_rate_scale`` (1 unless a callback such as ``ReduceLROnPlateau``
+changed it) multiplies the rate of every step, after the ``schedule``; it is
+part of the state, so a resumed run keeps a reduced rate.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class Optimizer(Component):
     def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
         self.iterations = 0
+        #: multiplies the rate of every step, after the schedule (ReduceLROnPlateau sets it)
+        self.learning_rate_scale = 1.0
         self.slots: dict[str, dict[str, np.ndarray]] = {}
         self._bound: list[tuple[str, np.ndarray, np.ndarray]] = []
 
@@ -59,10 +65,12 @@ class Optimizer(Component):
 
     # ----- the update --------------------------------------------------------------
     def learning_rate_at(self, step: int) -> float:
-        """Learning rate for the 1-based ``step``, after the config's ``schedule`` if any."""
+        """Learning rate for the 1-based ``step``: the config's ``schedule`` if any, times
+        ``learning_rate_scale``."""
         lr = float(self.config.learning_rate)  # type: ignore[attr-defined]
         schedule = self.config.schedule  # type: ignore[attr-defined]
-        return lr if schedule is None else schedule(lr, step)
+        rate = lr if schedule is None else schedule(lr, step)
+        return rate * self.learning_rate_scale
 
     @property
     def learning_rate(self) -> float:
@@ -103,15 +111,18 @@ class Optimizer(Component):
 
     # ----- state ---------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        """``{"iterations": int, "slots": {param name: {slot name: array}}}``."""
+        """``{"iterations": int, "learning_rate_scale": float,
+        "slots": {param name: {slot name: array}}}``."""
         return {
             "iterations": self.iterations,
+            "learning_rate_scale": self.learning_rate_scale,
             "slots": {name: dict(slots) for name, slots in self.slots.items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what ``state_dict`` returned (slot arrays are copied in place)."""
         self.iterations = int(state["iterations"])
+        self.learning_rate_scale = float(state.get("learning_rate_scale", 1.0))
         for name, slots in state.get("slots", {}).items():
             mine = self.slots.setdefault(name, {})
             for slot, value in slots.items():

@@ -1,20 +1,26 @@
 """The callbacks API: hooks into the training loop.
 
 The progress output, early stopping and periodic checkpoints are callbacks
-themselves. A callback gets ``set_model`` first, then the ``on_*`` calls, in
-this order::
+themselves; ``ReduceLROnPlateau`` and ``CSVLogger`` are the others Keras users
+expect. A callback gets ``set_model`` first, then the ``on_*`` calls, in this
+order, as Keras makes them::
 
     on_train_begin
-      on_epoch_begin(epoch)            # epoch is 0-based, as in Keras
-        on_train_batch_end(step, {"loss": running mean})   # once per batch
+      on_epoch_begin(epoch)            # epoch is 0-based and counts the whole run:
+                                       # the run's 4th epoch is 3, resumed or not
+        on_train_batch_end(step, {"loss": running mean})   # step 0-based, per epoch
       on_epoch_end(epoch, logs)        # logs: loss, metrics, val_* of the epoch
-    on_train_end
+      on_epoch_recorded(epoch, logs)   # the history holds the epoch (checkpoints)
+    on_train_end(logs)                 # the last epoch's logs
 
 Setting ``model.stop_training = True`` ends ``fit`` after the current epoch.
+Options of the built-in callbacks are checked when they are made: a wrong one
+is a ``CallbackError`` (a ``TrainingError``) naming it and a fix.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 import sys
@@ -24,7 +30,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
-from modular_nn.errors import TrainingError
+from modular_nn.errors import CallbackError, TrainingError
+from modular_nn.model.callback_options import (
+    CSVLoggerOptions,
+    ModelCheckpointOptions,
+    ReduceLROnPlateauOptions,
+    maximizes,
+    validated,
+)
+from modular_nn.names import checkpoint_name_problem
 from modular_nn.spec.early_stopping import EarlyStoppingConfig
 
 if TYPE_CHECKING:
@@ -158,7 +172,13 @@ class ProgressLogger(Callback):
         self.stream.flush()
 
 
-_MAXIMIZED = ("accuracy", "precision", "recall", "f1")
+def _missing_monitor(callback: str, monitor: str, logs: dict[str, Any]) -> TrainingError:
+    """The error for a callback watching a value the run does not log."""
+    hint = " (validation values need validation_split or validation data)"
+    return TrainingError(
+        f"{callback} monitors {monitor!r}, which this run does not report; "
+        f"available: {', '.join(logs) or 'none'}" + (hint if monitor.startswith("val_") else "")
+    )
 
 
 class EarlyStopping(Callback):
@@ -177,11 +197,9 @@ class EarlyStopping(Callback):
     def __init__(
         self, *, verbose: bool = False, stream: TextIO | None = None, **options: Any
     ) -> None:
-        self.config = EarlyStoppingConfig.model_validate(options)
+        self.config = validated(EarlyStoppingConfig, "EarlyStopping", options)
         self.verbose, self.stream = verbose, stream
-        maximize = self.config.mode == "max" or (
-            self.config.mode == "auto" and self.config.monitor.endswith(_MAXIMIZED)
-        )
+        maximize = maximizes(self.config.monitor, self.config.mode)
         self.sign = -1.0 if maximize else 1.0  # compare sign * value: lower is better
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
@@ -242,12 +260,7 @@ class EarlyStopping(Callback):
         logs = logs or {}
         monitor = self.config.monitor
         if monitor not in logs:
-            hint = " (validation values need validation_split or validation data)"
-            raise TrainingError(
-                f"early stopping monitors {monitor!r}, which this run does not report; "
-                f"available: {', '.join(logs) or 'none'}"
-                + (hint if monitor.startswith("val_") else "")
-            )
+            raise _missing_monitor("early stopping", monitor, logs)
         self.last_epoch = epoch + 1
         if self._observe(epoch + 1, float(logs[monitor])):
             if self.config.restore_best_weights:
@@ -279,33 +292,71 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model (``model.save``) every ``every`` epochs, keeping the last ``keep`` files.
+    """Save the model (``model.save``, HDF5) after epochs, as Keras's ``ModelCheckpoint``.
 
     Args:
-        filepath: where to save; ``{epoch}`` (1-based) and the epoch's logs may
-            appear as format fields: ``"run-{epoch:04d}.h5"``,
-            ``"run-{epoch}-{val_loss:.3f}.h5"``. Without a field the file is
-            overwritten each time.
-        every: save after every ``every``-th epoch of the run (epochs 5, 10, ...).
+        filepath: where to save, ending in ``.h5`` or ``.hdf5``; ``{epoch}``
+            (1-based) and the epoch's logs may appear as format fields:
+            ``"run-{epoch:04d}.h5"``, ``"run-{epoch}-{val_loss:.3f}.h5"``. Without a
+            field the file is overwritten each time.
+        monitor: the logged value ``save_best_only`` watches (default ``val_loss``).
+        save_best_only: save only an epoch whose ``monitor`` is better than that of
+            every epoch this callback saw before (Keras semantics; no ``min_delta``).
+        mode: ``auto`` (larger is better for accuracy, precision, recall, f1, auc,
+            r2; smaller otherwise), ``min`` or ``max``.
+        every: consider every ``every``-th epoch of the run (epochs 5, 10, ...).
         keep: delete older files beyond the newest ``keep`` (None keeps them all).
+        initial_value_threshold: with ``save_best_only``, the value the first saved
+            epoch must beat (Keras's option; default: any value).
+        verbose: print a line when a file is saved.
     """
 
     def __init__(
-        self, filepath: str | os.PathLike[str], every: int = 1, keep: int | None = None
+        self,
+        filepath: str | os.PathLike[str],
+        *,
+        monitor: str = "val_loss",
+        save_best_only: bool = False,
+        mode: str = "auto",
+        every: int = 1,
+        keep: int | None = None,
+        initial_value_threshold: float | None = None,
+        verbose: bool = False,
     ) -> None:
-        if every < 1:
-            raise TrainingError(f"expected a positive checkpoint interval, received: {every}")
-        if keep is not None and keep < 1:
-            raise TrainingError(f"expected keep to be at least 1, received: {keep}")
-        self.filepath, self.every, self.keep = os.fspath(filepath), every, keep
+        options = validated(
+            ModelCheckpointOptions,
+            "ModelCheckpoint",
+            {"filepath": filepath, "monitor": monitor, "save_best_only": save_best_only,
+             "mode": mode, "every": every, "keep": keep,
+             "initial_value_threshold": initial_value_threshold},
+        )  # fmt: skip
+        problem = checkpoint_name_problem(options.filepath)
+        if problem:
+            raise CallbackError(f"ModelCheckpoint: filepath: {problem}")
+        self.options = options
+        self.filepath, self.every, self.keep = options.filepath, options.every, options.keep
+        self.monitor, self.save_best_only = options.monitor, options.save_best_only
+        self.sign = -1.0 if maximizes(options.monitor, options.mode) else 1.0
+        threshold = options.initial_value_threshold
+        self.best = math.inf * self.sign if threshold is None else threshold
+        self.verbose = verbose
         self.saved: list[Path] = []
         self._due: int | None = None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Decide whether this epoch is saved (a subclass may save selectively by calling
         this only for the epochs it wants)."""
-        if (epoch + 1) % self.every == 0:
-            self._due = epoch
+        if (epoch + 1) % self.every != 0:
+            return
+        if self.save_best_only:
+            logs = logs or {}
+            if self.monitor not in logs:
+                raise _missing_monitor("ModelCheckpoint(save_best_only=True)", self.monitor, logs)
+            value = float(logs[self.monitor])
+            if not self.sign * value < self.sign * self.best:  # NaN never improves
+                return
+            self.best = value
+        self._due = epoch
 
     def on_epoch_recorded(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         # saved once the history is complete, so that a run resumed from the file logs on
@@ -321,8 +372,174 @@ class ModelCheckpoint(Callback):
             raise TrainingError(f"cannot format checkpoint path {self.filepath!r}: {exc}") from None
         path.parent.mkdir(parents=True, exist_ok=True)
         self.model.save(path)
+        if self.verbose:
+            sys.stdout.write(f"Epoch {epoch + 1}: saved {path}\n")
         if path in self.saved:
             self.saved.remove(path)
         self.saved.append(path)
         while self.keep is not None and len(self.saved) > self.keep:
             self.saved.pop(0).unlink(missing_ok=True)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` stops improving (Keras).
+
+    After ``patience`` epochs in a row whose ``monitor`` is not better than the best so
+    far by more than ``min_delta``, the rate the optimizer uses becomes
+    ``max(rate * factor, min_lr)`` (never raised: nothing happens once it is at
+    ``min_lr``), and ``cooldown`` epochs pass before epochs count again. The rate is
+    scaled through the optimizer's ``learning_rate_scale``, applied after its
+    ``schedule`` (with a schedule, ``min_lr`` bounds the rate at the reduction; the
+    schedule keeps moving it). Each epoch's logs get ``learning_rate``, the rate the
+    epoch ended with, before any reduction (as in Keras).
+
+    The counters (wait, cooldown, best) are kept in ``model.reduce_lr_state`` and the
+    factor in the optimizer, both saved with checkpoints: a run resumed from one
+    (``mnn.load`` then ``fit``) reduces the rate where the whole run does and ends
+    with the same weights. A second ``fit`` of the same model continues likewise.
+
+    Args (Keras names and defaults): ``monitor`` ("val_loss"), ``factor`` (0.1, in
+    (0, 1)), ``patience`` (10), ``mode`` ("auto": max for accuracy-like names),
+    ``min_delta`` (1e-4), ``cooldown`` (0), ``min_lr`` (0), ``verbose``.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "val_loss",
+        factor: float = 0.1,
+        patience: int = 10,
+        verbose: bool | int = 0,
+        mode: str = "auto",
+        min_delta: float = 1e-4,
+        cooldown: int = 0,
+        min_lr: float = 0.0,
+        *,
+        stream: TextIO | None = None,
+    ) -> None:
+        self.config = validated(
+            ReduceLROnPlateauOptions,
+            "ReduceLROnPlateau",
+            {"monitor": monitor, "factor": factor, "patience": patience, "mode": mode,
+             "min_delta": min_delta, "cooldown": cooldown, "min_lr": min_lr},
+        )  # fmt: skip
+        self.verbose, self.stream = bool(verbose), stream
+        self.sign = -1.0 if maximizes(self.config.monitor, self.config.mode) else 1.0
+        self._reset()
+
+    def _reset(self) -> None:
+        self.wait, self.cooldown_counter, self.best = 0, 0, math.inf * self.sign
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        """Take up the run's counters (a resumed or continued run), or start afresh."""
+        state = self.model.reduce_lr_state
+        if state is not None and state.get("monitor") == self.config.monitor:
+            self.wait, self.cooldown_counter = int(state["wait"]), int(state["cooldown"])
+            self.best = float(state["best"])
+        else:
+            self._reset()
+
+    def _improved(self, value: float) -> bool:
+        return self.sign * value < self.sign * self.best - self.config.min_delta
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs if logs is not None else {}
+        optimizer = self.model.optimizer
+        if optimizer is None:
+            return
+        monitor = self.config.monitor
+        if monitor not in logs:
+            raise _missing_monitor("ReduceLROnPlateau", monitor, logs)
+        logs["learning_rate"] = rate = float(optimizer.learning_rate)
+        value = float(logs[monitor])
+        # Keras's order: a cooldown epoch counts down first, then the value is compared
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improved(value):
+            self.best, self.wait = value, 0
+        elif self.cooldown_counter == 0:
+            self.wait += 1
+            if self.wait >= self.config.patience and rate > np.float32(self.config.min_lr):
+                new = max(rate * self.config.factor, self.config.min_lr)
+                optimizer.learning_rate_scale *= new / rate
+                self.cooldown_counter, self.wait = self.config.cooldown, 0
+                if self.verbose:
+                    (self.stream or sys.stdout).write(
+                        f"Epoch {epoch + 1}: ReduceLROnPlateau reducing the learning rate to "
+                        f"{new:.4g} ({monitor} has not improved for {self.config.patience} "
+                        "epoch(s))\n"
+                    )
+        self.model.reduce_lr_state = {
+            "monitor": monitor,
+            "wait": self.wait,
+            "cooldown": self.cooldown_counter,
+            "best": self.best,
+        }
+
+
+class CSVLogger(Callback):
+    """Write one row per epoch to a CSV file (Keras's ``CSVLogger``).
+
+    The header is ``epoch`` and the epoch's log keys, sorted (``accuracy, loss,
+    val_accuracy, val_loss``); ``epoch`` is 0-based, as Keras writes it. Rows are
+    written once every callback has logged its values (``learning_rate`` included) and
+    flushed, so the file is complete up to the last epoch even if training is killed.
+
+    Args:
+        filename: the CSV file.
+        separator: the field separator (one character).
+        append: add rows to an existing file (its header is kept and its columns
+            followed) instead of starting it afresh.
+    """
+
+    def __init__(
+        self, filename: str | os.PathLike[str], separator: str = ",", append: bool = False
+    ) -> None:
+        options = validated(
+            CSVLoggerOptions,
+            "CSVLogger",
+            {"filename": filename, "separator": separator, "append": append},
+        )
+        self.filename, self.separator, self.append = (
+            Path(options.filename),
+            options.separator,
+            options.append,
+        )
+        self.keys: list[str] | None = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.keys = None
+        if not getattr(self.model, "writes_files", True):
+            return
+        if self.append and self.filename.exists() and self.filename.stat().st_size:
+            with self.filename.open(newline="", encoding="utf-8") as file:
+                header = next(csv.reader(file, delimiter=self.separator), None)
+            if header and header[0] == "epoch":
+                self.keys = header[1:]  # rows follow the file's columns
+            return
+        try:
+            self.filename.parent.mkdir(parents=True, exist_ok=True)
+            self.filename.write_text("", encoding="utf-8")
+        except OSError as exc:
+            raise CallbackError(f"CSVLogger: cannot write {str(self.filename)!r}: {exc}") from None
+
+    def on_epoch_recorded(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if not getattr(self.model, "writes_files", True):
+            return
+        logs = logs or {}
+        rows = []
+        if self.keys is None:
+            self.keys = sorted(logs)
+            rows.append(["epoch", *self.keys])
+        rows.append([str(epoch), *(_csv_value(logs.get(key, "")) for key in self.keys)])
+        with self.filename.open("a", newline="", encoding="utf-8") as file:
+            csv.writer(file, delimiter=self.separator).writerows(rows)
+
+
+def _csv_value(value: Any) -> str:
+    """A logged value as CSV text: numbers in full (``repr``), arrays space-separated."""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, np.ndarray):
+        return " ".join(_csv_value(v) for v in value.ravel().tolist())
+    return str(value)

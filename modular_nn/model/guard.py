@@ -42,7 +42,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from modular_nn.errors import TrainingError
-from modular_nn.model.callbacks import EarlyStopping, ModelCheckpoint, ProgressLogger
+from modular_nn.model.callbacks import (
+    CSVLogger,
+    EarlyStopping,
+    ModelCheckpoint,
+    ProgressLogger,
+    ReduceLROnPlateau,
+)
 from modular_nn.model.inputs import all_finite
 
 if TYPE_CHECKING:
@@ -133,8 +139,9 @@ class TrainingGuard:
     """
 
     SMALL = 1 << 16
-    #: Callbacks that change neither weights, optimizer state nor the generator mid-run.
-    PASSIVE = (ProgressLogger, EarlyStopping, ModelCheckpoint)
+    #: Callbacks that change neither weights, optimizer slots nor the generator mid-run
+    #: (ReduceLROnPlateau changes the rate between epochs only).
+    PASSIVE = (ProgressLogger, EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, CSVLogger)
 
     def __init__(self, model: Model, callbacks: Sequence[Any] = ()) -> None:
         self.model = model

@@ -115,6 +115,9 @@ class Model(Training, Inference, DataPreparation, WeightAccess):
         #: (epoch, weights) of the best epoch so far of early stopping that restores the
         #: best weights: kept here so that checkpoints carry them into a resumed run
         self.early_stopping_best: tuple[int, dict[str, np.ndarray]] | None = None
+        #: ReduceLROnPlateau's counters (monitor, wait, cooldown, best), saved with
+        #: checkpoints so that a resumed run reduces the rate where the whole run does
+        self.reduce_lr_state: dict[str, Any] | None = None
         #: the data-parallel run of the current fit or evaluate (modular_nn.distributed)
         self._run: Any = None
         #: how many processes trained this model last (recorded in checkpoints)
@@ -191,11 +194,17 @@ class Model(Training, Inference, DataPreparation, WeightAccess):
         self,
         loss: Loss | ComponentSource | dict[str, Any] = None,
         optimizer: Optimizer | ComponentSource = None,
+        metrics: Sequence[Any] | Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
-        """Set (or replace) the loss and optimizer; ``None`` keeps the current one.
+        """Set (or replace) the loss, optimizer and metrics; ``None`` keeps the current one.
 
         With several outputs ``loss`` is one loss for all of them or a dict keyed by
-        output name."""
+        output name. ``metrics`` replaces the spec's ``training.metrics`` for this model
+        (``to_spec`` and checkpoints carry it): metric names (entries where the metric
+        has options), or with several outputs a dict of them keyed by output name;
+        ``[]`` reports none. Wrong metrics raise before anything changes."""
+        if metrics is not None:
+            settings = self._with_metrics(metrics, loss)
         if loss is not None:
             self.heads, self._loss_per_output = make_heads(
                 loss, self.output_shapes, self._loss_weights
@@ -203,7 +212,39 @@ class Model(Training, Inference, DataPreparation, WeightAccess):
             self._heads_loss = loss
         if optimizer is not None:
             self.optimizer = _component("optimizers", optimizer, Optimizer)
+        if metrics is not None:
+            self.training_config = settings
         self._wire()
+
+    def _with_metrics(self, metrics: Any, loss: Any) -> TrainingSpec:
+        """The training settings with ``metrics``, checked against the outputs (and their
+        losses: ``loss`` when it is being replaced too)."""
+        if isinstance(metrics, (str, bytes)):
+            raise SpecError(
+                [SpecIssue("training.metrics", f"expected a list of metrics, received: "
+                           f"{metrics!r}", f"write metrics=[{metrics!r}]")]
+            )  # fmt: skip
+        value = dict(metrics) if isinstance(metrics, Mapping) else list(metrics)
+        if isinstance(value, dict):
+            value = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in value.items()}
+            unknown = [k for k in value if k not in self.output_names]
+            if unknown:
+                raise SpecError(
+                    [SpecIssue("training.metrics", f"metrics for unknown outputs {unknown}",
+                               f"key them by output name: {', '.join(self.output_names)}")]
+                )  # fmt: skip
+        fields = {**self.training_config.model_dump(mode="json"), "metrics": value}
+        try:
+            settings = TrainingSpec.model_validate(fields)
+        except ValidationError as exc:
+            raise SpecError(
+                issues_from_validation_error(exc, fields, prefix=("training",))
+            ) from None
+        heads = self.heads
+        if loss is not None:
+            heads, _ = make_heads(loss, self.output_shapes, self._loss_weights)
+        heads.new_metrics(settings.metrics)  # metrics that do not fit an output's loss
+        return settings
 
     def _wire(self) -> None:
         """Collect parameters, bind the optimizer, fuse output activations with losses."""
@@ -263,6 +304,16 @@ class Model(Training, Inference, DataPreparation, WeightAccess):
         return self.heads.heads[0].fused if self.heads.single else None
 
     # ----- forward / backward --------------------------------------------------------
+    def __call__(self, x: Any, training: bool = False) -> Any:
+        """``model(x)``: one forward pass over all of ``x``, in inference mode (dropout off,
+        batch normalization's moving statistics), as in Keras. ``x`` as for ``predict``
+        (an array, or a dict keyed by input name / a list for several inputs); gives an
+        array, or a dict keyed by output name for several outputs. ``training=True``
+        runs it as a training step's forward pass would (dropout on, batch statistics,
+        which also updates the moving statistics) without computing any gradient."""
+        xs = self._prepare_x(x)
+        return self._named_outputs(self.engine.forward(xs, bool(training)))
+
     def forward(self, x: Any, training: bool = False) -> Any:
         """Run the graph on an already prepared batch: an array (one input) or a list of
         arrays in input order; gives an array (one output, array given) or a list."""

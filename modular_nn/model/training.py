@@ -153,6 +153,11 @@ class Training:
         sample's loss as in Keras: ``sum(w_i * loss_i) / n`` per batch (metrics are not
         weighted). ``validation_data`` may be ``(x, y, sample_weight)``.
 
+        ``verbose``: 0 silent, 1 a progress bar per epoch, 2 one line per epoch; "auto"
+        (the default) is 1 on a terminal or in Jupyter, 2 in a log file or a pipe.
+        ``callbacks`` get 0-based epoch indices of the whole run, as in Keras
+        (``modular_nn.model.callbacks``).
+
         ``distributed``: train data-parallel over the processes of an MPI run
         (``docs/distributed.md``); None (the default) does so when an MPI launcher
         started several processes, False never does, True requires MPI.
@@ -261,6 +266,7 @@ class Training:
             # streamed (an HDF5 source larger than memory works), unshuffled
             self.engine.adapt(lambda: (xs for xs, _ in train(batch_size, None)))
         cb.on_train_begin()
+        logs: dict[str, Any] = {}
         for epoch in range(start, end):
             if run is not None:
                 run.begin_epoch(epoch)
@@ -306,7 +312,7 @@ class Training:
             cb.on_epoch_recorded(epoch, logs)
             if self.stop_training:
                 break
-        cb.on_train_end()
+        cb.on_train_end(logs)  # the last epoch's logs, as Keras passes them
         return history
 
     def _training_data(
@@ -407,9 +413,38 @@ def _require_validation_for(stoppers: list[EarlyStopping]) -> None:
             )
 
 
-def verbose_mode(verbose: int | str) -> int:
+def verbose_mode(verbose: int | str, stream: Any = None) -> int:
+    """``fit``'s ``verbose`` as 0 (silent), 1 (a progress bar) or 2 (a line per epoch).
+
+    "auto" is 1 on a terminal and in a Jupyter (IPython kernel) notebook, whose output
+    cells redraw a bar; 2 when output goes to a file or a pipe, where a bar redrawn
+    with carriage returns would litter the log.
+    """
     if verbose == "auto":
-        return 1 if sys.stdout.isatty() else 0
+        stream = sys.stdout if stream is None else stream
+        return 1 if _is_terminal(stream) or in_notebook() else 2
     if verbose in (0, 1, 2):
         return int(verbose)
     raise TrainingError(f"expected verbose to be 0, 1, 2 or 'auto', received: {verbose!r}")
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
+
+
+def in_notebook() -> bool:
+    """Whether this process is an IPython kernel (Jupyter), not a terminal IPython."""
+    if "ipykernel" not in sys.modules:
+        return False
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    if get_ipython is None:
+        return False
+    try:
+        shell = get_ipython()
+    except Exception:  # noqa: BLE001 - a broken IPython means no notebook
+        return False
+    return getattr(shell, "kernel", None) is not None

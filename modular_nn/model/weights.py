@@ -76,13 +76,16 @@ class WeightAccess:
 
     # ----- persistence (HDF5) ------------------------------------------------------------
     def save(self: Model, path: str | os.PathLike[str]) -> None:
-        """Write spec, weights, optimizer and training state to one HDF5 file, atomically."""
+        """Write spec, weights, optimizer and training state to one HDF5 file, atomically.
+
+        Checkpoints are HDF5: a ``path`` not ending in ``.h5`` or ``.hdf5`` (``x.keras``)
+        is refused with a ``CheckpointError``, nothing written."""
         from modular_nn.checkpoint import save_model
 
         save_model(self, path)
 
     def save_weights(self: Model, path: str | os.PathLike[str]) -> None:
-        """Write parameters and buffers only (HDF5), atomically."""
+        """Write parameters and buffers only (HDF5, a ``.h5`` or ``.hdf5`` path), atomically."""
         from modular_nn.checkpoint import save_weights
 
         save_weights(self, path)

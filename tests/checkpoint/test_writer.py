@@ -189,3 +189,25 @@ def test_saving_through_a_symlink_replaces_the_file_it_points_to(
     trained.fit(np.ones((4, 4)), np.ones((4, 1)), epochs=1, verbose=0)
     trained.save(link)
     assert link.is_symlink() and mnn.load(real).epochs_done == trained.epochs_done
+
+
+@pytest.mark.parametrize("name", ["x.keras", "x.ckpt", "x.pt", "x", "x.h5.tmp"])
+def test_a_name_that_is_not_hdf5_is_refused_and_nothing_is_written(
+    tmp_path: Path, trained: mnn.Model, name: str
+) -> None:
+    for save in (trained.save, trained.save_weights):
+        with pytest.raises(CheckpointError, match=r"checkpoints are HDF5 files") as caught:
+            save(tmp_path / name)
+        assert ".h5 or .hdf5" in str(caught.value) and name in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(CheckpointError, match=r"save to '.*x\.h5'"):
+        trained.save(tmp_path / "x.keras")  # the fix names the file to use
+
+
+@pytest.mark.parametrize("name", ["x.h5", "x.hdf5", "X.H5", "run.v2.HDF5"])
+def test_h5_and_hdf5_names_in_any_case_are_saved(
+    tmp_path: Path, trained: mnn.Model, name: str
+) -> None:
+    trained.save(tmp_path / name)
+    trained.save_weights(tmp_path / f"w-{name}")
+    assert mnn.load(tmp_path / name).count_params() == trained.count_params()

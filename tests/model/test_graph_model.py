@@ -251,3 +251,23 @@ def test_a_list_of_layers_may_start_with_self_attention() -> None:
     x = np.random.default_rng(0).random((3, 5, 4))
     assert model.predict(x).shape == (3, 1)
     assert mnn.load_spec(model.to_spec()) == mnn.load_spec(spec)
+
+
+def test_calling_a_graph_takes_and_gives_dicts_by_name() -> None:
+    model = mnn.build_model(SPEC)
+    x, _ = make_data(6)
+    out = model(x)
+    assert set(out) == {"digit", "even"} and out["digit"].shape == (6, 3)
+    for name, value in model.predict(x).items():
+        np.testing.assert_array_equal(out[name], value, err_msg=name)
+    listed = model([x["image"], x["meta"]])  # a list in input order, as in Keras
+    np.testing.assert_array_equal(listed["even"], out["even"])
+
+
+def test_compile_metrics_per_output() -> None:
+    model = mnn.build_model(SPEC)
+    model.compile(metrics={"even": ["accuracy", "f1"]})
+    x, y = make_data()
+    logs = model.evaluate(x, y)
+    assert {"even_accuracy", "even_f1"} <= set(logs) and "digit_accuracy" not in logs
+    assert model.to_spec().training.metrics == {"even": ["accuracy", "f1"]}

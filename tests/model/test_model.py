@@ -373,3 +373,60 @@ def test_numpy_spellings_of_a_dtype_and_layers_from_a_generator(dtype: object) -
     assert model.dtype in (np.float32, np.float64) and len(model.layers) == 2
     with pytest.raises(mnn.SpecError, match="dtype"):
         mnn.Model([Dense(units=1)], input_shape=(2,), dtype=None)  # type: ignore[arg-type]
+
+
+def test_calling_the_model_is_a_forward_pass_in_inference_mode() -> None:
+    spec = xor_spec(layers=[
+        {"type": "dense", "units": 8, "activation": "relu"},
+        {"type": "dropout", "rate": 0.5},
+        {"type": "batch_norm"},
+        {"type": "dense", "units": 1, "activation": "sigmoid"},
+    ])  # fmt: skip
+    model = mnn.build_model(spec)
+    model.fit(XOR_X, XOR_Y, epochs=3, verbose=0)
+    before = model.get_weights()
+    out = model(XOR_X)
+    assert isinstance(out, np.ndarray) and out.shape == (4, 1)
+    np.testing.assert_array_equal(out, model.predict(XOR_X))  # dropout off, moving statistics
+    np.testing.assert_array_equal(model(XOR_X), out)  # the same each time
+    for key, value in before.items():  # nothing changed: not a training step
+        np.testing.assert_array_equal(model.get_weights()[key], value, err_msg=key)
+    assert model(XOR_X[:1]).shape == (1, 1)
+    with pytest.raises(mnn.DataError, match="2"):
+        model(np.ones((4, 3)))  # the same checks as predict
+    training = model(XOR_X, training=True)  # Keras's training=True: dropout on
+    assert training.shape == (4, 1) and not np.array_equal(training, out)
+
+
+def test_compile_metrics_replace_the_spec_metrics_and_reach_to_spec() -> None:
+    model = mnn.build_model(xor_spec())
+    assert model.evaluate(XOR_X, XOR_Y).keys() == {"loss", "accuracy"}
+    model.compile(metrics=["accuracy", "precision", "recall"])
+    assert model.to_spec().training.metrics == ["accuracy", "precision", "recall"]
+    history = model.fit(XOR_X, XOR_Y, epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "accuracy", "precision", "recall"}
+    assert set(model.evaluate(XOR_X, XOR_Y)) == {"loss", "accuracy", "precision", "recall"}
+    rebuilt = mnn.build_model(model.to_spec())
+    assert set(rebuilt.evaluate(XOR_X, XOR_Y)) == {"loss", "accuracy", "precision", "recall"}
+    model.compile(metrics=[])  # none at all
+    assert model.evaluate(XOR_X, XOR_Y).keys() == {"loss"}
+    # a loss and its metrics replaced together are checked together
+    model.compile(loss="mse", metrics=["mae"])
+    assert set(model.evaluate(XOR_X, XOR_Y)) == {"loss", "mae"}
+
+
+def test_compile_refuses_wrong_metrics_and_changes_nothing() -> None:
+    model = mnn.build_model(xor_spec())
+    model.compile(metrics=["accuracy"])
+    for metrics, error, fragment in [
+        (["acuracy"], mnn.SpecError, r"training\.metrics.*'acuracy'"),
+        ("accuracy", mnn.SpecError, r"metrics=\['accuracy'\]"),
+        ({"nope": ["accuracy"]}, mnn.SpecError, r"unknown outputs \['nope'\]"),
+        (["categorical_accuracy"], mnn.TrainingError, "categorical_accuracy"),
+    ]:
+        with pytest.raises(error, match=fragment):
+            model.compile(metrics=metrics)
+        assert model.to_spec().training.metrics == ["accuracy"], metrics
+    with pytest.raises(mnn.TrainingError, match="precision"):  # mse is not a binary loss
+        model.compile(loss="mse", metrics=["precision"])
+    assert model.loss.type_name == "binary_crossentropy"  # the loss was not replaced either
