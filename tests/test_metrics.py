@@ -286,3 +286,11 @@ def test_available_metrics_list_every_builtin() -> None:
         "accuracy", "binary_accuracy", "categorical_accuracy", "mae", "mse", "precision",
         "recall", "f1", "auc", "top_k_accuracy", "r2",
     } <= set(mnn.available("metrics"))  # fmt: skip
+
+
+def test_load_data_at_the_top_level_gives_a_datasets_arrays() -> None:
+    data = mnn.load_data("builtin:xor")
+    assert isinstance(data.x_train, np.ndarray) and len(data.x_train) == len(data.y_train)
+    from modular_nn.data import load_data
+
+    assert mnn.load_data is load_data

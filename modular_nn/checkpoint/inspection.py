@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import textwrap
 from typing import Any
 
 import h5py
@@ -95,10 +96,13 @@ def _spec_lines(
         )
         options = {k: v for k, v in entry.items() if k not in ("type", "name")}
         kind = entry.get("type") or ("shared" if "shares" in entry else None)
-        rows.append((name, str(kind), f"{count:,}", _brief(options)))
+        first, *rest = _wrapped(options) or [""]
+        rows.append((name, str(kind), f"{count:,}", first))
+        rows += [("", "", "", more) for more in rest]  # every option, wrapped, never cut
     lines += _table(("layer", "type", "params", "options"), rows)
-    lines.append(f"loss: {_brief(spec.get('loss'))}")
-    lines.append(f"optimizer: {_brief(spec.get('optimizer'))}")
+    for label in ("loss", "optimizer"):
+        first, *rest = _wrapped(spec.get(label)) or [""]
+        lines += [f"{label}: {first}", *(" " * (len(label) + 2) + more for more in rest)]
     return lines
 
 
@@ -230,6 +234,13 @@ def _brief(value: Any, width: int = 60) -> str:
     else:
         text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _wrapped(value: Any, width: int = 60) -> list[str]:
+    """``_brief``'s rendering in full, wrapped after commas into lines of about
+    ``width`` characters (a single option longer than that keeps a line of its own)."""
+    text = _brief(value, 10**9)
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:

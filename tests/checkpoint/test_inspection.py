@@ -49,3 +49,29 @@ def test_inspect_a_bad_file_is_one_error_line(
     assert main(["inspect", str(tmp_path / "x.h5")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: cannot read checkpoint") and "not an HDF5 file" in err
+
+
+def test_inspect_wraps_long_options_instead_of_cutting_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = mnn.build_model(
+        {
+            "input_shape": [3],
+            "layers": [
+                {"type": "dense", "units": 4, "activation": "relu"},
+                {"type": "dense", "units": 1, "kernel_initializer": "glorot_uniform"},
+            ],
+            "loss": "mse",
+            "optimizer": {"type": "adam", "learning_rate": 0.005, "weight_decay": 0.01},
+        }
+    )
+    path = tmp_path / "model.h5"
+    model.save(path)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    head = out.split("weights (/weights)")[0]
+    assert "..." not in head
+    joined = " ".join(head.split())  # the wrapped lines read as one text
+    assert "kernel_initializer=glorot_uniform, bias_initializer=zeros" in joined
+    assert "beta_1=0.9, beta_2=0.999, epsilon=1e-07, weight_decay=0.01" in joined
+    assert max(len(line) for line in head.splitlines()[1:]) < 100  # [0] names the path
