@@ -6,14 +6,14 @@ metrics on the held-out split when the dataset has one (the built-ins do),
 every output's for a model with several, and writes the checkpoint. Models
 with several inputs or outputs read .npz/.h5 arrays named after them.
 ``--resume CKPT`` continues a saved run exactly, up to ``--epochs`` (or the
-spec's) epochs in total.
+spec's) epochs in total; a run that has already done them (or that its early
+stopping ended) is an error, and its checkpoint is left as it is.
 """
 
 from __future__ import annotations
 
 import argparse
 import glob
-import sys
 import time
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from modular_nn.cli.workers import add_workers_option, join_mpi_run, launch_work
 from modular_nn.data.text import TextDataset
 from modular_nn.errors import CheckpointError, TrainingError
 from modular_nn.model.model import Model
+from modular_nn.names import checkpoint_name_problem
 
 #: Spec entries that must agree between SPEC and a checkpoint to resume from.
 _SAME_MODEL = (
@@ -113,6 +114,9 @@ def _check_out(out: Path, spec: str | None, data: str | None) -> None:
         and parse_source(data)[0].resolve() == out.resolve()
     ):
         raise TrainingError(f"the checkpoint {out} would overwrite the training data{advice}")
+    problem = checkpoint_name_problem(out)
+    if problem:
+        raise TrainingError(f"--out {str(out)!r}: {problem}")
     if out.exists():
         try:
             with open_checkpoint(out):
@@ -146,6 +150,26 @@ def _stopped_early(model: Model) -> int | None:
     return model.history.epoch[-1] if stopper.replay_stops(model.history) else None
 
 
+def _require_epochs_left(model: Model, resume: str, epochs: int | None) -> None:
+    """``TrainingError`` when the run in ``resume`` has nothing left to train: it has done
+    ``epochs`` (or its spec's) epochs already, or its early stopping ended it."""
+    stopped = _stopped_early(model)
+    if stopped is not None:
+        raise TrainingError(
+            f"{resume} stopped early at epoch {stopped} (its early_stopping): there is nothing "
+            "to resume; to train on, resume with a SPEC whose training has no early_stopping "
+            "(or a larger patience), or start a new run"
+        )
+    total = epochs or model.training_config.epochs
+    if total <= model.epochs_done:
+        given = "--epochs" if epochs else "the spec's training.epochs"
+        raise TrainingError(
+            f"{resume} has already run {model.epochs_done} epochs and {given} is {total}: "
+            f"there is nothing to resume; give --epochs above {model.epochs_done} (the "
+            "epochs of the whole run)"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     from modular_nn.data import BatchSource
     from modular_nn.model.callbacks import ModelCheckpoint, format_logs
@@ -163,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
     if args.keep is not None and args.checkpoint_every is None:
         raise TrainingError("--keep K needs --checkpoint-every N")
     model = _resumed_model(args) if args.resume else _new_model(args)
+    if args.resume:
+        _require_epochs_left(model, args.resume, args.epochs)
     plan = training_data(args, model, args.spec)
     dataset = plan.dataset
     if isinstance(dataset, TextDataset):  # generate encodes prompts with it
@@ -198,24 +224,18 @@ def run(args: argparse.Namespace) -> int:
     if model.class_names is not None:
         names = ", ".join(map(repr, model.class_names))
         print(f"classes: {names} (labels 0-{len(model.class_names) - 1})")
-    stopped = _stopped_early(model)
-    if stopped is not None:
-        print(f"{args.resume} stopped early at epoch {stopped} (early_stopping): nothing to do")
-    elif remaining <= 0:
-        print(f"{args.resume} has already run {model.epochs_done} of {total} epochs: nothing to do")
-    else:
-        if model.epochs_done:
-            print(f"resuming at epoch {model.epochs_done + 1} of {total}")
-        model.fit(
-            x,
-            y,
-            epochs=remaining,
-            batch_size=args.batch_size,
-            validation_data=plan.validation,
-            validation_split=args.validation_split if plan.validation is None else None,
-            verbose=0 if args.quiet else (1 if sys.stdout.isatty() else 2),
-            callbacks=callbacks,
-        )
+    if model.epochs_done:
+        print(f"resuming at epoch {model.epochs_done + 1} of {total}")
+    model.fit(
+        x,
+        y,
+        epochs=remaining,
+        batch_size=args.batch_size,
+        validation_data=plan.validation,
+        validation_split=args.validation_split if plan.validation is None else None,
+        verbose=0 if args.quiet else "auto",
+        callbacks=callbacks,
+    )
     seconds = time.perf_counter() - started
     if args.quiet and model.history.epoch:
         last = {k: v[-1] for k, v in model.history.history.items()}

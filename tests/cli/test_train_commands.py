@@ -201,7 +201,7 @@ def test_periodic_checkpoints_keep_k_across_resumes_and_braces_in_folders(
     assert names == ["run-epoch0003.h5", "run-epoch0004.h5", "run.h5"]
 
 
-def test_resuming_a_run_that_stopped_early_has_nothing_to_do(cli: Any, tmp_path: Path) -> None:
+def test_resuming_a_run_that_stopped_early_is_an_error(cli: Any, tmp_path: Path) -> None:
     stopping = {"monitor": "val_loss", "patience": 1, "min_delta": 0.5}
     training = {
         "epochs": 200,
@@ -214,10 +214,11 @@ def test_resuming_a_run_that_stopped_early_has_nothing_to_do(cli: Any, tmp_path:
     assert done.returncode == 0, done.stderr
     epochs = mnn.load(tmp_path / "es.h5").epochs_done
     assert epochs < 200
+    saved = (tmp_path / "es.h5").read_bytes()
     again = cli("train", "--resume", "es.h5", cwd=tmp_path)
-    assert again.returncode == 0, again.stderr
-    assert f"stopped early at epoch {epochs} (early_stopping): nothing to do" in again.stdout
-    assert mnn.load(tmp_path / "es.h5").epochs_done == epochs
+    assert_clean_error(again, f"es.h5 stopped early at epoch {epochs}", "nothing to resume")
+    assert "Epoch" not in again.stdout
+    assert (tmp_path / "es.h5").read_bytes() == saved  # not rewritten
 
 
 def test_keep_leaves_the_periodic_files_of_another_run_alone(cli: Any, tmp_path: Path) -> None:
@@ -230,3 +231,31 @@ def test_keep_leaves_the_periodic_files_of_another_run_alone(cli: Any, tmp_path:
     assert other.returncode == 0, other.stderr
     names = sorted(p.name for p in tmp_path.glob("run-epoch*.h5"))
     assert names == [f"run-epoch000{i}.h5" for i in range(1, 5)]  # 3 and 4 are the first run's
+
+
+def test_resuming_with_no_epochs_left_is_an_error_and_leaves_the_checkpoint(
+    cli: Any, tmp_path: Path
+) -> None:
+    spec = write_spec(tmp_path)
+    assert cli("train", spec, "--epochs", "3", "--out", "m.h5", "-q", cwd=tmp_path).returncode == 0
+    saved = (tmp_path / "m.h5").read_bytes()
+    for epochs in ("3", "2"):
+        again = cli("train", "--resume", "m.h5", "--epochs", epochs, cwd=tmp_path)
+        assert_clean_error(
+            again, "m.h5 has already run 3 epochs and --epochs is " + epochs,
+            "give --epochs above 3",
+        )  # fmt: skip
+        assert "Epoch" not in again.stdout and "saved" not in again.stdout
+    # without --epochs the spec's 4 epochs are the whole run: one is left
+    third = cli("train", "--resume", "m.h5", "--epochs", "4", "--out", "n.h5", "-q", cwd=tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert (tmp_path / "m.h5").read_bytes() == saved  # never rewritten
+    done = cli("train", "--resume", "n.h5", cwd=tmp_path)
+    assert_clean_error(done, "has already run 4 epochs and the spec's training.epochs is 4")
+
+
+def test_an_out_that_is_not_hdf5_is_refused_before_training(cli: Any, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path)
+    result = cli("train", spec, "--out", "model.keras", cwd=tmp_path)
+    assert_clean_error(result, "checkpoints are HDF5 files", "model.h5")
+    assert "Epoch" not in result.stdout and not (tmp_path / "model.keras").exists()
