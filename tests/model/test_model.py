@@ -430,3 +430,17 @@ def test_compile_refuses_wrong_metrics_and_changes_nothing() -> None:
     with pytest.raises(mnn.TrainingError, match="precision"):  # mse is not a binary loss
         model.compile(loss="mse", metrics=["precision"])
     assert model.loss.type_name == "binary_crossentropy"  # the loss was not replaced either
+
+
+def test_compile_metrics_take_entries_with_options() -> None:
+    model = mnn.build_model(
+        xor_spec(layers=[{"type": "dense", "units": 3, "activation": "softmax"}],
+                 loss="sparse_categorical_crossentropy")
+    )  # fmt: skip
+    x, y = np.eye(3)[[0, 1, 2, 0, 1, 2], :2], np.array([0, 1, 2, 0, 1, 2])
+    model.compile(metrics=[{"type": "top_k_accuracy", "k": 3}, "accuracy"])
+    logs = model.evaluate(x, y)
+    assert logs["top_k_accuracy"] == 1.0 and set(logs) == {"loss", "top_k_accuracy", "accuracy"}
+    assert mnn.build_model(model.to_spec()).evaluate(x, y) == logs
+    with pytest.raises(mnn.SpecError, match=r"training\.metrics\[0\].*k"):
+        model.compile(metrics=[{"type": "top_k_accuracy", "k": 0}])
