@@ -13,11 +13,11 @@
 ``--dist DIST`` names the distribution and the folder instead (the import package is
 DIST in snake case); the component prefix stays NAME (``acme.linear``), since
 modular_nn requires every name to start with the entry point's name and a dot.
-``--kind activation|loss|optimizer|initializer`` writes an example of that kind
-instead of the layer (``acme.softsign``, ``acme.log_cosh``, ``acme.momentum``,
-``acme.scaled_normal``), with the same conformance test and a test using it in a
-model. ``--kind metric`` is refused: metrics are not plugins yet (there is no
-``register_metrics`` hook).
+``--kind activation|loss|optimizer|initializer|metric`` writes an example of that
+kind instead of the layer (``acme.softsign``, ``acme.log_cosh``, ``acme.momentum``,
+``acme.scaled_normal``, ``acme.specificity``), with the same conformance test and a
+test using it in a model (the metric: named in ``training.metrics``, its value in the
+history of a training step).
 
 ``pip install -e ./modular-nn-acme && python -m pytest modular-nn-acme`` passes
 as generated. The templates are the ``*.tmpl`` files in ``cli/templates/new_plugin``
@@ -76,9 +76,16 @@ KINDS: dict[str, Kind] = {
         '{"input_shape": [4], "layers": [{"type": "dense", "units": 3, '
         '"kernel_initializer": {"type": "$prefix.scaled_normal", "scale": 2.0}}]}',
     ),
+    "metric": Kind(
+        "specificity", "Specificity", "register_metrics",
+        "true negative rate TN / (TN + FP) of a binary output (edit me)",
+        '{"input_shape": [4], "layers": [{"type": "dense", "units": 1, '
+        '"activation": "sigmoid"}], "loss": "binary_crossentropy", '
+        '"training": {"metrics": ["$prefix.specificity"]}}',
+    ),
 }  # fmt: skip
-#: What ``--kind`` accepts: the kinds above, and ``metric``, refused with the reason.
-KIND_CHOICES = (*KINDS, "metric")
+#: What ``--kind`` accepts.
+KIND_CHOICES = tuple(KINDS)
 
 
 class ScaffoldError(ModularNNError):
@@ -122,12 +129,7 @@ class PluginNames:
 
 
 def kind_named(kind: str) -> Kind:
-    """The ``Kind`` for ``--kind``; ``ScaffoldError`` for ``metric`` or an unknown kind."""
-    if kind == "metric":
-        raise ScaffoldError(
-            "metric plugins are not available yet: modular_nn has no register_metrics hook, "
-            "so a plugin cannot register a metric; expected --kind " + ", ".join(KINDS)
-        )
+    """The ``Kind`` for ``--kind``; ``ScaffoldError`` for an unknown kind."""
     if kind not in KINDS:
         raise ScaffoldError(f"expected --kind one of {', '.join(KIND_CHOICES)}, received: {kind!r}")
     return KINDS[kind]
@@ -210,7 +212,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--kind",
         choices=KIND_CHOICES,
         default="layer",
-        help="the example component to write (default: layer; metric: not available yet)",
+        help="the example component to write (default: layer)",
     )
     parser.add_argument(
         "--directory", "-d", default=".", help="where to create the package folder (default: .)"

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
+import math
 import os
 import re
 import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import modular_nn as mnn
 from modular_nn.cli.main import main
 from modular_nn.cli.new_plugin import KINDS, PluginNames, ScaffoldError, write_plugin
+from modular_nn.errors import SpecError, TrainingError
+from modular_nn.metrics import make_metrics
 from modular_nn.registry import Provider, builtins_only_registry, use_registry
 from modular_nn.testing import check_component, conformance_cases
 from modular_nn.testing.distributions import write_distribution
@@ -85,6 +91,7 @@ GENERATED = {
     "loss": ("losses", "log_cosh"),
     "optimizer": ("optimizers", "momentum"),
     "initializer": ("initializers", "scaled_normal"),
+    "metric": ("metrics", "specificity"),
 }
 
 
@@ -132,7 +139,7 @@ def test_each_kind_is_written_registered_and_passes_its_generated_tests(kind, tm
             del sys.modules[module]
 
 
-def test_dist_names_and_metric_refused(tmp_path, capsys):
+def test_dist_names_and_unknown_kind_refused(tmp_path, capsys):
     names = PluginNames.from_name("Acme", "Acme.Layers")
     assert (names.prefix, names.distribution, names.package) == (
         "acme",
@@ -142,13 +149,63 @@ def test_dist_names_and_metric_refused(tmp_path, capsys):
     for bad in ("1abc", "a b", "modular_nn", "acme/../x"):
         with pytest.raises(ScaffoldError, match="expected a distribution name"):
             PluginNames.from_name("acme", bad)
-    with pytest.raises(ScaffoldError, match="metric plugins are not available yet") as caught:
-        write_plugin("acme", tmp_path, kind="metric")
-    assert "register_metrics" in str(caught.value) and "layer, activation" in str(caught.value)
+    with pytest.raises(ScaffoldError, match="expected --kind one of") as caught:
+        write_plugin("acme", tmp_path, kind="metrics")
+    assert "layer, activation, loss, optimizer, initializer, metric" in str(caught.value)
     assert not (tmp_path / "modular-nn-acme").exists()
-    assert main(["new-plugin", "acme", "--kind", "metric", "-d", str(tmp_path)]) == 1
-    err = capsys.readouterr().err
-    assert "metric plugins are not available yet" in err and "Traceback" not in err
+    with pytest.raises(SystemExit):  # argparse: invalid choice
+        main(["new-plugin", "acme", "--kind", "callback", "-d", str(tmp_path)])
+    assert "invalid choice" in capsys.readouterr().err
+    assert not (tmp_path / "modular-nn-acme").exists()
+
+
+def test_the_generated_metric_is_a_ready_example(tmp_path):
+    """The metric kind: registered through register_metrics, binary only, with an option;
+    exact over batches against a count by hand, and usable in a spec with its options."""
+    root = write_plugin("acme", tmp_path, kind="metric")
+    plugin_text = (root / "src/modular_nn_acme/plugin.py").read_text()
+    assert "def register_metrics(register: Register) -> None:" in plugin_text
+    assert "register(Specificity)" in plugin_text
+    assert '"training": {"metrics": ["acme.specificity"]}' in (root / "README.md").read_text()
+    sys.path.insert(0, str(root / "src"))
+    try:
+        import modular_nn_acme.plugin as plugin
+
+        registry = builtins_only_registry()
+        assert registry.register_plugin(plugin, provider="acme")
+        with use_registry(registry):
+            rng = np.random.default_rng(3)
+            scores = rng.uniform(size=(50, 2))
+            labels = (rng.uniform(size=(50, 2)) < 0.4).astype(np.float64)
+            (metric,) = make_metrics(
+                [{"type": "acme.specificity", "threshold": 0.3, "name": "tnr"}],
+                "binary",
+                False,
+                (2,),
+            )
+            assert metric.name == "tnr"
+            for lo in range(0, 50, 7):
+                metric.update(scores[lo : lo + 7], labels[lo : lo + 7])
+            negatives = labels == 0
+            expected = np.count_nonzero(negatives & (scores <= 0.3)) / np.count_nonzero(negatives)
+            assert metric.result() == pytest.approx(expected, rel=1e-12)
+            assert metric.state().tolist() == [
+                np.count_nonzero(negatives & (scores <= 0.3)),
+                np.count_nonzero(negatives),
+            ]
+            with pytest.raises(TrainingError, match="applies to binary outputs"):
+                make_metrics(["acme.specificity"], "regression", False, (1,))
+            with pytest.raises(SpecError, match="threshold"):
+                make_metrics([{"type": "acme.specificity", "threshold": 2}], "binary", False)
+            model = mnn.build_model(
+                json.loads((root / "README.md").read_text().split("```json")[1].split("```")[0])
+            )
+            logs = model.evaluate(rng.standard_normal((8, 4)), np.ones((8, 1)))
+            assert math.isnan(logs["acme.specificity"])  # no negative target: undefined
+    finally:
+        sys.path.remove(str(root / "src"))
+        for module in [m for m in sys.modules if m.startswith("modular_nn_acme")]:
+            del sys.modules[module]
 
 
 def can_build_wheels() -> bool:
