@@ -33,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--batch-size", type=positive_int, metavar="N", help="samples per batch (1024)"
     )
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="also print per-class precision, recall, F1 and support, and the confusion "
+        "matrix, of each classification output",
+    )
     add_data_options(parser)
     parser.set_defaults(func=run)
 
@@ -50,4 +56,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"{data.description}: {format_logs(results)}")
     if len(model.output_names) > 1 and accuracies(results):
         print(accuracies(results))
+    if args.report:
+        print_report(model, data.x, data.y, args.batch_size)
     return 0
+
+
+def print_report(model: object, x: object, y: object, batch_size: int | None) -> None:
+    """``--report``: each classification output's per-class table and confusion matrix."""
+    from modular_nn.metrics.report import classification_report
+
+    text = classification_report(model, x, y, batch_size)
+    print("\n" + text if text else "no classification output: --report has nothing to add")

@@ -20,6 +20,7 @@ def test_every_component_is_checked():
         "losses:extras.focal",
         "losses:extras.log_cosh",
         "optimizers:extras.lion",
+        "metrics:extras.balanced_accuracy",
     }
 
 
@@ -60,3 +61,21 @@ def test_gated_sum_conforms_on_sequences_with_both_inputs_checked():
     gradients = report.result("gradients").detail
     assert "input[0] (training)" in gradients and "input[1] (training)" in gradients
     assert report.result("input gradients separate").status == "pass"
+
+
+def test_balanced_accuracy_streams_and_merges_and_equals_scikit_learn():
+    import numpy as np
+    from sklearn.metrics import balanced_accuracy_score
+
+    from modular_nn.metrics import make_metrics
+
+    report = assert_conforms("metrics", "extras.balanced_accuracy")
+    assert {"streaming", "merge"} <= {r.property for r in report.results if r.status == "pass"}
+    rng = np.random.default_rng(3)
+    scores = rng.uniform(size=(97, 3))
+    labels = np.where(rng.uniform(size=97) < 0.7, 0, rng.integers(0, 3, 97))  # imbalanced
+    (metric,) = make_metrics(["extras.balanced_accuracy"], "sparse_categorical", False, (3,))
+    for lo in range(0, 97, 20):
+        metric.update(scores[lo : lo + 20], labels[lo : lo + 20])
+    expected = balanced_accuracy_score(labels, scores.argmax(1))
+    assert metric.result() == pytest.approx(expected, rel=1e-12)

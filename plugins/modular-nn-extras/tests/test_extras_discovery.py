@@ -8,7 +8,16 @@ from importlib import metadata
 
 import h5py
 import numpy as np
-from modular_nn_extras import GLU, BinaryFocal, GatedSum, Highway, Lion, LogCosh, Swish
+from modular_nn_extras import (
+    GLU,
+    BalancedAccuracy,
+    BinaryFocal,
+    GatedSum,
+    Highway,
+    Lion,
+    LogCosh,
+    Swish,
+)
 
 import modular_nn as mnn
 from modular_nn.registry import Provider
@@ -18,6 +27,7 @@ EXPECTED = {
     "activations": {"extras.swish": Swish},
     "losses": {"extras.log_cosh": LogCosh, "extras.focal": BinaryFocal},
     "optimizers": {"extras.lion": Lion},
+    "metrics": {"extras.balanced_accuracy": BalancedAccuracy},
 }
 
 

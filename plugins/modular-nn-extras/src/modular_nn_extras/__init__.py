@@ -9,6 +9,7 @@ Installed, it is found through its entry point (group ``modular_nn``, name
 
 from __future__ import annotations
 
+from modular_nn_extras.balanced_accuracy import BalancedAccuracy
 from modular_nn_extras.focal import BinaryFocal
 from modular_nn_extras.gated_sum import GatedSum
 from modular_nn_extras.glu import GLU
@@ -19,4 +20,14 @@ from modular_nn_extras.swish import Swish
 
 __version__ = "0.1.0"
 
-__all__ = ["GLU", "BinaryFocal", "GatedSum", "Highway", "Lion", "LogCosh", "Swish", "__version__"]
+__all__ = [
+    "GLU",
+    "BalancedAccuracy",
+    "BinaryFocal",
+    "GatedSum",
+    "Highway",
+    "Lion",
+    "LogCosh",
+    "Swish",
+    "__version__",
+]

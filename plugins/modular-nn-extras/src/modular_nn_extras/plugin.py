@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import modular_nn as mnn
 from modular_nn.hookspecs import Register
+from modular_nn_extras.balanced_accuracy import BalancedAccuracy
 from modular_nn_extras.focal import BinaryFocal
 from modular_nn_extras.gated_sum import GatedSum
 from modular_nn_extras.glu import GLU
@@ -39,3 +40,8 @@ def register_losses(register: Register) -> None:
 @mnn.hookimpl
 def register_optimizers(register: Register) -> None:
     register(Lion)
+
+
+@mnn.hookimpl
+def register_metrics(register: Register) -> None:
+    register(BalancedAccuracy)
