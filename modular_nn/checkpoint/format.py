@@ -15,11 +15,11 @@ any language in ``docs/checkpoint-format.md``)::
     /training/history/epoch (int64), /training/history/metrics/<key> (float64)
     /training/early_stopping, /training/reduce_lr   callbacks' state    (optional)
     /data/vocabulary      JSON list: the characters of a text model     (optional)
-
-Every dataset carries a ``sha256`` attribute (hex digest of its data, see
     /data/class_names     JSON list: class k's name (string labels)     (optional)
     /data/source          JSON: the training data, as given and resolved (optional)
     /data/split           JSON: the test and validation row numbers     (optional)
+
+Every dataset carries a ``sha256`` attribute (hex digest of its data, see
 ``digest``); non-empty arrays are also chunked with HDF5's fletcher32 filter.
 """
 
@@ -79,6 +79,9 @@ HISTORY_METRICS = "training/history/metrics"
 HISTORY_KEYS = "training/history/keys"  # JSON list: the metric order as logged
 DATA = "data"  #: optional: what the model was trained on
 VOCABULARY = "data/vocabulary"  #: JSON list of characters (a text: model's ids 1, 2, ...)
+CLASS_NAMES = "data/class_names"  #: JSON list of strings: label k is class_names[k]
+DATA_SOURCE = "data/source"  #: JSON object: source, path, label, samples
+DATA_SPLIT = "data/split"  #: JSON object: the rows held out (modular_nn.data.split)
 
 #: JSON text datasets larger than this are refused before reading.
 MAX_TEXT_BYTES = 64 * 2**20
@@ -88,9 +91,6 @@ MAX_ATTR_BYTES = 2**16
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
-CLASS_NAMES = "data/class_names"  #: JSON list of strings: label k is class_names[k]
-DATA_SOURCE = "data/source"  #: JSON object: source, path, label, samples
-DATA_SPLIT = "data/split"  #: JSON object: the rows held out (modular_nn.data.split)
 def digest(data: np.ndarray | bytes) -> str:
     """SHA-256 (hex) of an array's elements as little-endian bytes in C order, or of bytes."""
     if isinstance(data, bytes):
