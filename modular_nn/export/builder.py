@@ -13,6 +13,14 @@ name, ``weight`` the initializer holding one of the layer's parameters or buffer
 the model's dtype, ``activation`` exports an activation (nothing for the identity).
 Nodes and values are named after the layer being exported (``dense_1/MatMul``).
 
+Masks (an embedding's ``mask_zero``): before a layer's ``export_onnx`` the walk sets
+``builder.input_mask``, as the model sets ``layer.input_mask`` before ``forward``: the
+name of the boolean ``(batch, time)`` value of its input's mask (True where a step is
+real), a list of such names (None for an unmasked input) for a layer taking several
+inputs, or None when no mask reaches the layer. A layer whose output's mask is not its
+input's (``compute_mask`` overridden) also implements ``export_onnx_mask(builder,
+inputs, input_mask) -> str | None``, the output mask's value name.
+
 Images are NHWC here and NCHW for ONNX's ``Conv`` and pooling operators:
 ``to_nchw``/``to_nhwc`` transpose around them.
 """
@@ -76,6 +84,8 @@ class OnnxBuilder:
         elem_type: the same as an ONNX ``TensorProto`` element type (for ``Cast``).
         opset: the ONNX opset of the file (``OPSET``).
         scope: the name of the layer being exported; prefixes node and value names.
+        input_mask: the boolean mask value(s) of the layer being exported, or None (see
+            the module docstring).
     """
 
     def __init__(self, dtype: Any, opset: int = OPSET) -> None:
@@ -86,6 +96,7 @@ class OnnxBuilder:
         self.elem_type: int = helper.np_dtype_to_tensor_dtype(self.dtype)
         self.opset = opset
         self.scope = ""
+        self.input_mask: Any = None
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self._names: set[str] = set()
@@ -121,7 +132,8 @@ class OnnxBuilder:
         from onnx import numpy_helper
 
         name = self.unique(name_hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        # np.array, not np.ascontiguousarray, which makes a scalar (0-d) one of shape (1,)
+        self.initializers.append(numpy_helper.from_array(np.array(array, order="C"), name))
         return name
 
     def weight(self, layer: Layer, key: str) -> str:
@@ -199,6 +211,17 @@ class OnnxBuilder:
         """``x @ kernel (+ bias)`` on the last axis of ``x`` (kernel ``(in, out)``)."""
         z = self.node("MatMul", [x, kernel])
         return self.node("Add", [z, bias]) if bias is not None else z
+
+    def mask_and(self, masks: Sequence[str | None]) -> str | None:
+        """The logical AND of the boolean masks given (None entries skipped; None if none),
+        as ``Layer.compute_mask`` combines the masks of several inputs."""
+        present = [m for m in masks if m is not None]
+        if not present:
+            return None
+        combined = present[0]
+        for other in present[1:]:
+            combined = self.node("And", [combined, other], "mask")
+        return combined
 
     def to_nchw(self, x: str) -> str:
         """NHWC ``x`` transposed to NCHW (for ``Conv``, ``MaxPool``, ``AveragePool``)."""

@@ -3,9 +3,14 @@
 The walk follows the model's graph (``model.engine.steps``, the nodes in order)
 and asks each layer to export itself (``export_onnx``, see
 ``modular_nn.export.builder``); a shared layer's further uses hold the very same
-arrays as its first, so they read the same initializers. Before anything is built,
+arrays as its first, so they read the same initializers. An embedding's ``mask_zero``
+mask is carried beside the values it masks, where the engine carries it
+(``step.mask_in``/``step.mask_out``): the walk sets ``builder.input_mask`` before each
+layer's export and takes the output's mask from ``export_onnx_mask`` (or the input's);
+recurrent layers reached by one unroll their time loop. Before anything is built,
 every layer and activation of the model is checked for an export method: a missing
-one is an ``ExportError`` naming the layer, its type and the plugin that provides it.
+one is an ``ExportError`` naming the layer, its type and the plugin that provides it, and
+so is a mask reaching a layer whose export would ignore it.
 
 The file: opset ``OPSET``, a dynamic batch axis (``batch``) on every input and
 output, inputs and outputs named as in the spec (integer ids for inputs that only
@@ -38,7 +43,7 @@ NAME_KEY = "name"
 #: Built-in layers whose values do not depend on a mask reaching them (they pass it on):
 #: a masked value may flow through them in an exported model.
 MASK_PASSING = frozenset(
-    {"dense", "dropout", "activation", "layer_norm", "add", "subtract", "multiply",
+    {"dense", "dropout", "activation", "layer_norm", "rescaling", "add", "subtract", "multiply",
      "average", "maximum", "minimum", "concatenate", "positional_embedding"}
 )  # fmt: skip
 FORMATS = ("onnx",)
@@ -102,9 +107,27 @@ def activations_of(layer: Layer) -> list[Activation]:
     return [value for value in vars(layer).values() if isinstance(value, Activation)]
 
 
+def carries_masks(layer: Layer) -> bool:
+    """Whether the export of ``layer`` is right with a mask reaching it: its value does
+    not depend on the mask (``MASK_PASSING``) or its export reads ``builder.input_mask``
+    (``onnx_reads_mask``: the recurrent layers, ``bidirectional``, the 1-D global pools,
+    ``multi_head_attention``)."""
+    return layer.type_name in MASK_PASSING or bool(getattr(layer, "onnx_reads_mask", False))
+
+
+def exports_output_mask(layer: Layer) -> bool:
+    """Whether the mask of ``layer``'s output can be exported: the input's (the default
+    ``compute_mask``) or the layer's own ``export_onnx_mask``."""
+    from modular_nn.components.layer import Layer as BaseLayer
+
+    own = type(layer).compute_mask is not BaseLayer.compute_mask
+    return not own or callable(getattr(layer, "export_onnx_mask", None))
+
+
 def check_exportable(model: Model) -> None:
     """``ExportError`` listing every layer or activation without ``export_onnx`` (with
-    its type and provider) and every mask the export would drop."""
+    its type and provider), every layer a mask reaches whose export would ignore it, and
+    every output mask the export cannot compute."""
     problems = []
     for node, step in zip(model.graph.nodes, model.engine.steps):
         if node.shares:
@@ -122,10 +145,17 @@ def check_exportable(model: Model) -> None:
                     "export (no export_onnx method of its own)"
                 )
     for node, step in zip(model.graph.nodes, model.engine.steps):
-        if step.mask_in and step.layer.type_name not in MASK_PASSING:
+        layer = step.layer
+        if step.mask_in and not carries_masks(layer):
             problems.append(
-                f"layer {node.name!r} (type {step.layer.type_name!r}) reads a mask (an "
-                "embedding's mask_zero), which the ONNX export does not carry; expected a "
+                f"layer {node.name!r} (type {layer.type_name!r}) reads a mask (an "
+                "embedding's mask_zero), which its ONNX export does not carry; expected a "
+                "model without mask_zero (docs/export.md, 'Masks')"
+            )
+        elif step.mask_out and not exports_output_mask(layer):
+            problems.append(
+                f"layer {node.name!r} (type {layer.type_name!r}) computes its output's mask "
+                "(compute_mask) without an export_onnx_mask method to export it; expected a "
                 "model without mask_zero (docs/export.md, 'Masks')"
             )
     if problems:
@@ -161,10 +191,18 @@ def _build(model: Model) -> tuple[Any, dict[str, tuple[str, Layer]]]:
         elem = TensorProto.INT64 if integer else builder.elem_type
         graph_inputs.append(helper.make_tensor_value_info(name, elem, ["batch", *shape]))
         values[name] = name
+    masks: dict[str, str | None] = {}  # the boolean (batch, time) mask of a masked value
     for node, step in zip(model.graph.nodes, model.engine.steps):
         given = [values[v] for v in node.inputs]
         start = len(builder.nodes)
-        values[node.name] = _export_layer(builder, node.name, step.layer, given)
+        given_masks = [masks.get(v) for v in node.inputs]
+        builder.input_mask = (
+            (given_masks if step.several else given_masks[0]) if step.mask_in else None
+        )
+        values[node.name], masks[node.name] = _export_layer(
+            builder, node.name, step.layer, given, step.mask_out
+        )
+        builder.input_mask = None
         owners.update({added.name: (node.name, step.layer) for added in builder.nodes[start:]})
     graph_outputs = []
     for name, value, shape in zip(
@@ -189,11 +227,15 @@ def _build(model: Model) -> tuple[Any, dict[str, tuple[str, Layer]]]:
     return proto, owners
 
 
-def _export_layer(builder: OnnxBuilder, name: str, layer: Layer, inputs: list[str]) -> str:
-    """The layer's export under its node's name; failures name the layer and its provider."""
+def _export_layer(
+    builder: OnnxBuilder, name: str, layer: Layer, inputs: list[str], mask_out: bool
+) -> tuple[str, str | None]:
+    """The layer's export under its node's name, and its output's mask when it has one
+    (``mask_out``); failures name the layer and its provider."""
     try:
         with builder.scoped(name):
             out = layer.export_onnx(builder, inputs)  # type: ignore[attr-defined]
+            mask = output_mask(builder, layer, inputs) if mask_out else None
     except Exception as exc:  # noqa: BLE001 - a plugin's export may raise anything
         detail = str(exc) if isinstance(exc, ExportError) else f"{type(exc).__name__}: {exc}"
         raise ExportError(
@@ -205,7 +247,17 @@ def _export_layer(builder: OnnxBuilder, name: str, layer: Layer, inputs: list[st
             f"layer {name!r} (type {layer.type_name!r}): export_onnx must return its output's "
             f"value name, returned {out!r}"
         )
-    return out
+    return out, mask
+
+
+def output_mask(builder: OnnxBuilder, layer: Layer, inputs: list[str]) -> str | None:
+    """The boolean mask value of ``layer``'s output, as its ``compute_mask``: its own
+    ``export_onnx_mask`` if it has one, else the input's (the AND of several inputs')."""
+    own = getattr(layer, "export_onnx_mask", None)
+    if callable(own):
+        return own(builder, inputs, builder.input_mask)  # type: ignore[no-any-return]
+    given = builder.input_mask
+    return builder.mask_and(given) if isinstance(given, list) else given
 
 
 __all__ = ["INSTALL_HINT", "OPSET", "build_onnx_model", "check_exportable", "export_model"]

@@ -90,6 +90,8 @@ class Bidirectional(Layer):
         )
 
     supports_masking: ClassVar[bool] = True
+    #: the ONNX export reads a mask reaching the layer (each copy unrolls its time loop)
+    onnx_reads_mask: ClassVar[bool] = True
 
     def __init__(self, config: ComponentConfig | None = None, **options: Any) -> None:
         super().__init__(config, **options)
@@ -125,6 +127,10 @@ class Bidirectional(Layer):
         return self.return_sequences and super().produces_mask(input_shape, input_masked)
 
     def compute_mask(self, x: Any, input_mask: Any) -> np.ndarray | None:
+        return input_mask if self.return_sequences else None
+
+    def export_onnx_mask(self, builder: OnnxBuilder, inputs: list[str], input_mask: Any) -> Any:
+        # as compute_mask: the input's (in time order) with return_sequences, else none
         return input_mask if self.return_sequences else None
 
     # ----- building --------------------------------------------------------------------
@@ -184,8 +190,9 @@ class Bidirectional(Layer):
         return dx
 
     def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
-        # each copy's own export (ONNX's RNN/LSTM/GRU), the backward copy's sequence put
-        # back in time order, then the merge, as forward
+        # each copy's own export (ONNX's RNN/LSTM/GRU, unrolled when a mask reaches it:
+        # both copies read builder.input_mask), the backward copy's sequence put back in
+        # time order, then the merge, as forward
         outputs = []
         for direction, copy in self.copies.items():
             with builder.scoped(f"{builder.scope}/{direction}"):

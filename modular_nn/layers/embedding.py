@@ -96,3 +96,9 @@ class Embedding(Layer):
         # Gather rows of the table by id (ids cast to int64, a no-op for int64 inputs)
         ids = builder.cast(inputs[0], np.int64)
         return builder.node("Gather", [builder.weight(self, "embeddings"), ids], axis=0)
+
+    def export_onnx_mask(self, builder: OnnxBuilder, inputs: list[str], input_mask: Any) -> str:
+        # mask_zero: True where the id is not the padding id 0, Not(Equal(ids, 0))
+        ids = builder.cast(inputs[0], np.int64)
+        padding = builder.node("Equal", [ids, builder.constant(0, "padding_id", dtype=np.int64)])
+        return builder.node("Not", [padding], "mask")

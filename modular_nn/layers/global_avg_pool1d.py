@@ -27,6 +27,7 @@ class GlobalAvgPool1D(GlobalPool1D):
     """
 
     type_name = "global_avg_pool1d"
+    onnx_reads_mask = True  # the export averages the real steps of a mask reaching it
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         mask = step_mask(self.type_name, self.input_mask, x)
@@ -51,6 +52,14 @@ class GlobalAvgPool1D(GlobalPool1D):
         return self.weights.transpose(0, 2, 1) * grad  # (n, time, 1) * (n, 1, features)
 
     def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
-        # the mean over time (a model whose mask reaches this layer is not exported)
+        # the mean over time; with a mask, the weights mask / max(count, 1) as forward
         keepdims = int(self.config.keepdims)
-        return builder.node("ReduceMean", [inputs[0]], axes=[1], keepdims=keepdims)
+        mask = builder.input_mask
+        if mask is None:
+            return builder.node("ReduceMean", [inputs[0]], axes=[1], keepdims=keepdims)
+        real = builder.cast(mask, builder.dtype)  # (batch, time)
+        count = builder.node("ReduceSum", [real, builder.int64s([1], "axes")], keepdims=1)
+        count = builder.node("Max", [count, builder.constant(1.0, "one")], "count")
+        weights = builder.unsqueeze(builder.node("Div", [real, count], "weights"), [1])
+        y = builder.node("MatMul", [weights, inputs[0]], "mean")  # (batch, 1, features)
+        return y if keepdims else builder.squeeze(y, [1])

@@ -33,6 +33,7 @@ class GlobalMaxPool1D(GlobalPool1D):
     """
 
     type_name = "global_max_pool1d"
+    onnx_reads_mask = True  # the export takes the maximum over the real steps of a mask
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
         mask = step_mask(self.type_name, self.input_mask, x)
@@ -46,6 +47,21 @@ class GlobalMaxPool1D(GlobalPool1D):
         return max_over_steps_grad(grad, self.index, self.empty, self.x_shape)
 
     def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
-        # the maximum over time (a model whose mask reaches this layer is not exported)
+        # the maximum over time; with a mask, over the real steps (padded ones are -inf),
+        # 0 for a sequence whose steps are all padding, as forward
         keepdims = int(self.config.keepdims)
-        return builder.node("ReduceMax", [inputs[0]], axes=[1], keepdims=keepdims)
+        mask = builder.input_mask
+        if mask is None:
+            return builder.node("ReduceMax", [inputs[0]], axes=[1], keepdims=keepdims)
+        real = builder.unsqueeze(mask, [2])  # (batch, time, 1)
+        lowest = builder.constant(-np.inf, "padded")
+        steps = builder.node("Where", [real, inputs[0], lowest], "real_steps")
+        y = builder.node("ReduceMax", [steps], axes=[1], keepdims=1)  # (batch, 1, features)
+        count = builder.node(
+            "ReduceSum",
+            [builder.cast(real, builder.dtype), builder.int64s([1], "axes")],
+            keepdims=1,
+        )  # (batch, 1, 1)
+        some = builder.node("Greater", [count, builder.constant(0.0, "zero")], "some_real")
+        y = builder.node("Where", [some, y, builder.constant(0.0, "zero")], "max")
+        return y if keepdims else builder.squeeze(y, [1])

@@ -122,6 +122,33 @@ class GRU(Recurrent):
         # reset after the recurrent product: r * (h_{t-1} U_h + b_rec)
         return {"linear_before_reset": 1}
 
+    def onnx_input_bias(self, builder: OnnxBuilder) -> str | None:
+        # row 0 of the (2, 3*units) bias: b_in
+        if not self.config.use_bias:
+            return None
+        row = builder.constant(0, "b_in_row", dtype=np.int64)
+        return builder.node("Gather", [builder.weight(self, "bias"), row], "b_in", axis=0)
+
+    def onnx_cell(
+        self, builder: OnnxBuilder, z: str, states: dict[str, str], recurrent_kernel: str
+    ) -> dict[str, str]:
+        # u = h_{t-1} U + b_rec;  z = s(x_z + u_z);  r = s(x_r + u_r);
+        # n = a(x_h + r u_h);  h_t = (h_{t-1} - n) z + n
+        h_prev = states["h"]
+        u = builder.node("MatMul", [h_prev, recurrent_kernel], "recurrent")
+        if self.config.use_bias:
+            row = builder.constant(1, "b_rec_row", dtype=np.int64)
+            b_rec = builder.node("Gather", [builder.weight(self, "bias"), row], "b_rec", axis=0)
+            u = builder.node("Add", [u, b_rec], "recurrent")
+        x_z, x_r, x_h = builder.node("Split", [z], "x_gates", outputs=3, axis=1)
+        u_z, u_r, u_h = builder.node("Split", [u], "u_gates", outputs=3, axis=1)
+        update = builder.activation(self.gate_act.activation, builder.node("Add", [x_z, u_z]))
+        reset = builder.activation(self.gate_act.activation, builder.node("Add", [x_r, u_r]))
+        n = builder.node("Add", [x_h, builder.node("Mul", [reset, u_h])], "candidate")
+        n = builder.activation(self.act.activation, n)
+        h = builder.node("Mul", [builder.node("Sub", [h_prev, n]), update])
+        return {"h": builder.node("Add", [h, n], "h")}
+
     def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
         # ONNX's GRU with linear_before_reset=1, gates z, r, h as ours (Recurrent)
         return super().export_onnx(builder, inputs)

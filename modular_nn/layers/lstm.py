@@ -111,6 +111,19 @@ class LSTM(Recurrent):
         # ONNX's f (gates), g (candidate), h (cell output): s, a, a
         return [self.gate_act.activation, self.act.activation, self.cell_act.activation]
 
+    def onnx_cell(
+        self, builder: OnnxBuilder, z: str, states: dict[str, str], recurrent_kernel: str
+    ) -> dict[str, str]:
+        # [i, f, g, o] = z + h_{t-1} U;  c_t = s(f) c_{t-1} + s(i) a(g);  h_t = s(o) a(c_t)
+        rec = builder.node("MatMul", [states["h"], recurrent_kernel], "recurrent")
+        gates = builder.node("Split", [builder.node("Add", [z, rec])], "gates", outputs=4, axis=1)
+        i, f, o = (builder.activation(self.gate_act.activation, gates[k]) for k in (0, 1, 3))
+        g = builder.activation(self.act.activation, gates[2])
+        kept = builder.node("Mul", [f, states["c"]], "kept")
+        c = builder.node("Add", [kept, builder.node("Mul", [i, g], "written")], "c")
+        h = builder.node("Mul", [o, builder.activation(self.cell_act.activation, c)], "h")
+        return {"h": h, "c": c}
+
     def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
         # ONNX's LSTM, gate blocks reordered from i, f, c, o to i, o, f, c (Recurrent)
         return super().export_onnx(builder, inputs)

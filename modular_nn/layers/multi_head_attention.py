@@ -69,6 +69,8 @@ class MultiHeadAttention(Layer):
     type_name = "multi_head_attention"
     input_count: ClassVar[tuple[int, int | None]] = (1, 3)
     supports_masking: ClassVar[bool] = True
+    #: the ONNX export reads a mask reaching the layer (the key steps' mask)
+    onnx_reads_mask: ClassVar[bool] = True
 
     class Config(ComponentConfig):
         num_heads: int = Field(..., gt=0, description="number of attention heads")
@@ -144,6 +146,10 @@ class MultiHeadAttention(Layer):
         chosen = masks[:1] if count == 1 else masks[1:]
         # the AND of those that are given, as the base class combines several masks
         return Layer.compute_mask(self, None, [m for m in chosen if m is not None])
+
+    def export_onnx_mask(self, builder: OnnxBuilder, inputs: list[str], input_mask: Any) -> Any:
+        # as compute_mask: the query's
+        return input_mask[0] if isinstance(input_mask, list) else input_mask
 
     # ----- building ----------------------------------------------------------------------
     def build(self, input_shape: Any, rng: np.random.Generator, dtype: Any) -> Shape:
@@ -298,12 +304,30 @@ class MultiHeadAttention(Layer):
         v = project(value, "value", value_dim)
         k_t = builder.node("Transpose", [k], "key_t", perm=[0, 1, 3, 2])
         scores = builder.node("MatMul", [q, k_t], "scores")
-        if self.config.use_causal_mask:
-            (query_steps, _), (key_steps, _) = self.role_shapes(self.input_shape)[::2]
-            allowed = np.tri(query_steps, key_steps, dtype=bool)  # j <= i
-            causal = np.where(allowed, 0.0, -np.inf)
-            scores = builder.node("Add", [scores, builder.constant(causal, "causal_mask")])
-        weights = builder.node("Softmax", [scores], "weights", axis=-1)
+        masks = builder.input_mask if isinstance(builder.input_mask, list) else [builder.input_mask]
+        masks = (list(masks) + [None] * count)[:count]
+        keys = builder.mask_and(masks[:1] if count == 1 else masks[1:])  # as key_mask
+        if keys is not None:
+            # where key j may not be attended: the score is the lowest finite value and the
+            # weight 0 (a row with every key masked gives weights 0, as forward)
+            allowed = builder.unsqueeze(keys, [1, 2])  # (batch, 1, 1, Tv)
+            if self.config.use_causal_mask:
+                (query_steps, _), (key_steps, _) = self.role_shapes(self.input_shape)[::2]
+                causal = np.tri(query_steps, key_steps, dtype=bool)  # j <= i
+                causal_name = builder.constant(causal, "causal_mask", dtype=bool)
+                allowed = builder.node("And", [allowed, causal_name], "allowed")
+            lowest = builder.constant(np.finfo(builder.dtype).min, "masked_score")
+            scores = builder.node("Where", [allowed, scores, lowest], "masked_scores")
+            weights = builder.node("Softmax", [scores], "weights", axis=-1)
+            zero = builder.constant(0.0, "zero")
+            weights = builder.node("Where", [allowed, weights, zero], "weights")
+        else:
+            if self.config.use_causal_mask:
+                (query_steps, _), (key_steps, _) = self.role_shapes(self.input_shape)[::2]
+                allowed = np.tri(query_steps, key_steps, dtype=bool)  # j <= i
+                causal = np.where(allowed, 0.0, -np.inf)
+                scores = builder.node("Add", [scores, builder.constant(causal, "causal_mask")])
+            weights = builder.node("Softmax", [scores], "weights", axis=-1)
         out = builder.node("MatMul", [weights, v], "heads")
         out = builder.node("Transpose", [out], "steps", perm=[0, 2, 1, 3])
         out = builder.node("Reshape", [out, builder.int64s([0, 0, heads * value_dim])], "concat")

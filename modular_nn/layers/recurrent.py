@@ -18,7 +18,11 @@ over the time axis. The base class owns everything but the cell:
   weights converted in the graph to its layout (``W`` (1, G*units, in) and ``R``
   (1, G*units, units), gate blocks in ONNX's order, ``B`` = [input bias; recurrent
   bias]); ``go_backwards`` reverses the input and runs forwards, so the output
-  sequence stays reversed as here. A mask is not exported (the export refuses it);
+  sequence stays reversed as here. When a mask reaches the layer (``builder.input_mask``)
+  the time loop is unrolled instead (``export_onnx_unrolled``: the input projections of
+  every step in one ``MatMul``, then per step the cell's operators, ``onnx_cell``, and
+  ``Where(mask_t, new state, previous state)`` for every state), since ONNX's operators
+  cannot carry states over padded steps;
 - backpropagation through time, after which the parameter gradients are three
   GEMMs over all steps: dL/d(kernel) = X^T dZx, dL/d(recurrent_kernel) =
   H_{t-1}^T dZh, dL/dX = dZx kernel^T, where dZx and dZh are the gradients of
@@ -155,6 +159,8 @@ class Recurrent(Layer):
 
     Config: ClassVar[type[ComponentConfig]] = RecurrentConfig
     supports_masking: ClassVar[bool] = True
+    #: the ONNX export reads a mask reaching the layer (unrolling the time loop)
+    onnx_reads_mask: ClassVar[bool] = True
     #: number of gate blocks in the kernels (G): 1 simple_rnn, 4 lstm, 3 gru
     gates: ClassVar[int] = 1
     #: the states carried from step to step; "h" is the output
@@ -367,7 +373,10 @@ class Recurrent(Layer):
 
     def export_onnx(self, builder: OnnxBuilder, inputs: list[str]) -> str:
         # ONNX's operator on the time-major sequence (reversed for go_backwards), weights
-        # transposed to (1, G*units, in) and (1, G*units, units) in ONNX's gate order
+        # transposed to (1, G*units, in) and (1, G*units, units) in ONNX's gate order;
+        # with a mask, the time loop unrolled (ONNX's operators cannot carry states over)
+        if builder.input_mask is not None:
+            return self.export_onnx_unrolled(builder, inputs[0], builder.input_mask)
         attributes = self.onnx_activation_attributes()
         x = inputs[0]
         if self.config.go_backwards:  # read in reverse: the outputs stay reversed, as forward
@@ -396,3 +405,65 @@ class Recurrent(Layer):
     def onnx_attributes(self) -> dict[str, Any]:
         """Further attributes of the ONNX operator (the GRU's ``linear_before_reset``)."""
         return {}
+
+    # ----- ONNX export with a mask: the time loop unrolled ------------------------------
+    def export_onnx_mask(self, builder: OnnxBuilder, inputs: list[str], input_mask: Any) -> Any:
+        """The output's mask, as ``compute_mask``: the input's (reversed for
+        ``go_backwards``) with ``return_sequences``, else none."""
+        if not self.config.return_sequences or input_mask is None:
+            return None
+        return builder.reverse(input_mask, axis=1) if self.config.go_backwards else input_mask
+
+    def onnx_input_bias(self, builder: OnnxBuilder) -> str | None:
+        """The bias added to the input projections (``input_bias``), or None."""
+        return builder.weight(self, "bias") if self.config.use_bias else None
+
+    def onnx_cell(
+        self, builder: OnnxBuilder, z: str, states: dict[str, str], recurrent_kernel: str
+    ) -> dict[str, str]:
+        """One step of the cell as ONNX operators: ``z`` (batch, G*units) is x_t @ kernel
+        (+ input bias), ``states`` the states at t - 1; returns the states at t."""
+        raise NotImplementedError
+
+    def export_onnx_unrolled(self, builder: OnnxBuilder, x: str, mask: str) -> str:
+        """``forward`` with a mask: the input projections of every step in one ``MatMul``,
+        then, step by step, the cell (``onnx_cell``) and every state kept where the step is
+        padded (``Where`` on the boolean mask), so the output at a padded step is the
+        previous output. The time length is the layer's static input shape."""
+        time = self.input_shape[0] if self.input_shape else None  # type: ignore[index]
+        if not isinstance(time, int):
+            raise ExportError(
+                f"a mask reaching {self.type_name} unrolls its time loop, which needs a fixed "
+                f"time length; the input shape is {self.input_shape}"
+            )
+        if self.config.go_backwards:  # the sequence and its mask read in reverse
+            x, mask = builder.reverse(x, axis=1), builder.reverse(mask, axis=1)
+        z = builder.node("MatMul", [x, builder.weight(self, "kernel")], "input_projection")
+        bias = self.onnx_input_bias(builder)
+        if bias is not None:
+            z = builder.node("Add", [z, bias], "input_projection")
+        real = builder.unsqueeze(mask, [2])  # (batch, time, 1), True where a step is real
+        units = self.config.units
+        batch = builder.node("Shape", [x], "batch", start=0, end=1)
+        state_shape = builder.node(
+            "Concat", [batch, builder.int64s([units], "units")], "state_shape", axis=0
+        )
+        zero = builder.constant(np.zeros((1, units)), "zero_state")
+        initial = builder.node("Expand", [zero, state_shape], "initial_state")
+        states = {name: initial for name in self.state_names}
+        recurrent_kernel = builder.weight(self, "recurrent_kernel")
+        outputs = []
+        for t in range(time):
+            index = builder.constant(t, "step", dtype=np.int64)  # a scalar: Gather drops the axis
+            z_t = builder.node("Gather", [z, index], f"z_{t}", axis=1)
+            new = self.onnx_cell(builder, z_t, states, recurrent_kernel)
+            real_t = builder.node("Gather", [real, index], f"real_{t}", axis=1)  # (batch, 1)
+            states = {
+                name: builder.node("Where", [real_t, new[name], states[name]], f"{name}_{t}")
+                for name in self.state_names
+            }
+            outputs.append(states["h"])
+        if not self.config.return_sequences:
+            return states["h"]
+        steps = [builder.unsqueeze(h, [1]) for h in outputs]
+        return builder.node("Concat", steps, "sequence", axis=1)  # reversed for go_backwards

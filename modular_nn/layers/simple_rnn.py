@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from modular_nn.export.builder import OnnxBuilder
 from modular_nn.layers.recurrent import Recurrent, RecurrentConfig
 
 
@@ -44,3 +45,10 @@ class SimpleRNN(Recurrent):
         # h_t = f(z_t):  dz_t = dh_t f'(z_t);  dh_{t-1} = dz_t U^T
         dzx[...] = self.act.backward(d_states["h"], self.z[t], t)
         return {"h": dzx @ self.params["recurrent_kernel"].T}
+
+    def onnx_cell(
+        self, builder: OnnxBuilder, z: str, states: dict[str, str], recurrent_kernel: str
+    ) -> dict[str, str]:
+        # h_t = f(z + h_{t-1} U)
+        rec = builder.node("MatMul", [states["h"], recurrent_kernel], "recurrent")
+        return {"h": builder.activation(self.act.activation, builder.node("Add", [z, rec]))}

@@ -2,8 +2,11 @@
 RNN/LSTM/GRU operators (gate blocks and layouts converted), multi_head_attention as
 MatMul/Softmax (causal mask, heads as contiguous slices), positional_embedding as a Slice
 by the input's time length; each trained briefly and matched with onnxruntime on batches
-of 1, 7 and more than training's batch, within 1e-5 in float32. Masks reaching them are
-refused by name; float64 is refused where onnxruntime has no kernel."""
+of 1, 7 and more than training's batch, within 1e-5 in float32. With an embedding's
+mask_zero mask, recurrent layers are unrolled (states carried over padded steps, left-
+and right-padded ids), the 1-D global pools pool the real steps and attention ignores
+padded keys; a mask reaching a layer whose export ignores it is refused by name; float64
+is refused where onnxruntime has no kernel."""
 
 from __future__ import annotations
 
@@ -221,31 +224,199 @@ def test_activation_without_onnx_recurrent_equivalent_is_refused(tmp_path):
     assert not path.exists()
 
 
-MASKED = {
-    "lstm": {"name": "rnn", "type": "lstm", "units": 3},
-    "bidirectional": {"name": "rnn", "type": "bidirectional", "layer": {"type": "gru", "units": 3}},
-    "multi_head_attention": {"name": "rnn", "type": "multi_head_attention", "num_heads": 1,
-                             "key_dim": 2, "inputs": ["emb"]},
-}  # fmt: skip
+# ----- masks (an embedding's mask_zero) ---------------------------------------------------
+
+MASKED_RECURRENT = [
+    {"type": "lstm", "units": 4},
+    {"type": "lstm", "units": 4, "return_sequences": True},
+    {"type": "lstm", "units": 4, "go_backwards": True},
+    {"type": "lstm", "units": 4, "return_sequences": True, "go_backwards": True, "use_bias": False},
+    {"type": "lstm", "units": 3, "activation": "gelu"},  # unrolled: any exported activation
+    {"type": "gru", "units": 4},
+    {"type": "gru", "units": 4, "return_sequences": True},
+    {"type": "gru", "units": 4, "go_backwards": True, "use_bias": False},
+    {"type": "gru", "units": 4, "return_sequences": True, "go_backwards": True},
+    {"type": "simple_rnn", "units": 4},
+    {"type": "simple_rnn", "units": 4, "return_sequences": True, "activation": "relu"},
+    {"type": "simple_rnn", "units": 4, "go_backwards": True},
+    {"type": "bidirectional", "layer": {"type": "lstm", "units": 3, "return_sequences": True}},
+    {"type": "bidirectional", "layer": {"type": "lstm", "units": 3}},
+    {"type": "bidirectional", "layer": {"type": "gru", "units": 3}, "merge_mode": "ave"},
+    {"type": "bidirectional", "merge_mode": "mul",
+     "layer": {"type": "simple_rnn", "units": 3, "return_sequences": True, "go_backwards": True}},
+]  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", sorted(MASKED))
-def test_a_mask_reaching_a_sequence_layer_is_refused_by_name(kind, tmp_path):
-    layers = [
-        {"name": "emb", "type": "embedding", "input_dim": 9, "output_dim": 4, "mask_zero": True,
-         "inputs": ["ids"]},
-        {"name": "pos", "type": "positional_embedding", "max_length": 6},  # passes the mask
-        MASKED[kind],  # the output (attention's keeps the mask)
-    ]  # fmt: skip
-    if kind == "multi_head_attention":
-        layers[2] = {**layers[2], "inputs": ["pos"]}
-    model = mnn.build_model({"inputs": {"ids": [6]}, "layers": layers})
+def masked_model(layers, dtype="float32"):
+    """ids (time 6) -> embedding with mask_zero -> the layers -> dense; a sequence output
+    stays a sequence (dense passes its mask on), so padded steps are compared too."""
+    return {
+        "input_shape": [6],
+        "dtype": dtype,
+        "layers": [
+            {"type": "embedding", "input_dim": 9, "output_dim": 3, "mask_zero": True},
+            *layers,
+            {"type": "dense", "units": 2},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "adam", "learning_rate": 0.05},
+        "seed": 4,
+    }
+
+
+def padded_ids(rng, batch, time=6):
+    """Ids 1..8 with padding 0: rows left-padded, right-padded, with a padded step in
+    the middle and unpadded in turn (row 0 left-padded); the last row of a batch of more
+    than 7 is all padding."""
+    ids = rng.integers(1, 9, size=(batch, time))
+    for row in range(batch):
+        kind, count = row % 4, int(rng.integers(1, time))
+        if kind == 0:
+            ids[row, :count] = 0
+        elif kind == 1:
+            ids[row, time - count :] = 0
+        elif kind == 2:
+            ids[row, int(rng.integers(1, time - 1))] = 0
+    if batch > 7:
+        ids[-1] = 0
+    return ids
+
+
+def train_masked_and_compare(spec, path, tolerance=1e-5):
+    """Train briefly on padded ids (batches of 8), export, and compare onnxruntime with
+    predict on left- and right-padded batches of 1, 7 and 13; return the model."""
+    model = mnn.build_model(spec)
+    rng = np.random.default_rng(2)
+    x = padded_ids(rng, 24)
+    y = rng.standard_normal((24, *model.output_shapes[model.output_names[0]]))
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0)
+    model.export(path)
+    for batch in (1, 7, 13):
+        ids = padded_ids(rng, batch)
+        got = run_onnx(path, onnx_inputs(model, ids))[model.output_names[0]]
+        expected = model.predict(ids)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        gap = float(np.max(np.abs(got - expected)))
+        assert gap <= tolerance, f"batch {batch}: onnxruntime differs from predict by {gap:.3g}"
+    return model
+
+
+@pytest.mark.parametrize("layer", MASKED_RECURRENT, ids=label)
+def test_masked_recurrent_layer_is_unrolled_and_matches_predict(layer, tmp_path):
+    import onnx
+
     path = tmp_path / "masked.onnx"
-    with pytest.raises(ExportError, match="reads a mask") as caught:
-        model.export(path)
+    train_masked_and_compare(masked_model([layer]), path)
+    ops = {node.op_type for node in onnx.load(path).graph.node}
+    assert not ops & {"RNN", "LSTM", "GRU"}, "a masked recurrent layer is unrolled"
+    assert {"Where", "MatMul"} <= ops
+
+
+def test_masks_pass_through_stacked_recurrent_layers_and_merges(tmp_path):
+    # the go_backwards lstm's sequence and its mask stay reversed; the gru reads both so
+    model = masked_model(
+        [
+            {"type": "lstm", "units": 4, "return_sequences": True, "go_backwards": True},
+            {"type": "dropout", "rate": 0.1},
+            {"type": "gru", "units": 3, "return_sequences": True},
+            {"type": "simple_rnn", "units": 3},
+        ]
+    )
+    train_masked_and_compare(model, tmp_path / "stacked.onnx")
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        {"type": "global_avg_pool1d"},
+        {"type": "global_max_pool1d"},
+        {"type": "global_avg_pool1d", "keepdims": True},
+        {"type": "global_max_pool1d", "keepdims": True},
+    ],
+    ids=lambda p: p["type"] + ("-keepdims" if p.get("keepdims") else ""),
+)
+def test_masked_global_pools_pool_the_real_steps(pool, tmp_path):
+    # an all-padded sequence gives 0 (the last row of the batch of 13)
+    layers = [{"type": "dense", "units": 4, "activation": "tanh"}, pool]
+    if pool.get("keepdims"):
+        layers.append({"type": "flatten"})
+    train_masked_and_compare(masked_model(layers), tmp_path / "pool.onnx")
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["keys", "keys-causal"])
+def test_masked_attention_ignores_padded_keys(causal, tmp_path):
+    # key padding mask: padded keys get weight 0; a row with no key left gives weights 0
+    spec = {
+        "inputs": {"ids": [6]},
+        "layers": [
+            {"name": "emb", "type": "embedding", "input_dim": 9, "output_dim": 4,
+             "mask_zero": True, "inputs": ["ids"]},
+            {"type": "positional_embedding", "max_length": 6},
+            {"name": "att", "type": "multi_head_attention", "num_heads": 2, "key_dim": 2,
+             "use_causal_mask": causal},
+            {"type": "dense", "units": 2},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "adam", "learning_rate": 0.05},
+        "seed": 4,
+    }  # fmt: skip
+    train_masked_and_compare(spec, tmp_path / "attention.onnx")
+
+
+def test_masked_recurrent_exports_in_float64(tmp_path):
+    # unrolled, it uses no RNN/LSTM/GRU operator, which onnxruntime lacks in float64
+    spec = masked_model([{"type": "lstm", "units": 3, "return_sequences": True}], "float64")
+    train_masked_and_compare(spec, tmp_path / "double.onnx", tolerance=1e-12)
+
+
+class MaskedSum(mnn.Layer):
+    """Sums the real steps (reads the mask) and has an export that ignores the mask."""
+
+    type_name = "masktest.masked_sum"
+    supports_masking = True
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1:]
+
+    def produces_mask(self, input_shape, input_masked):
+        return False
+
+    def forward(self, x, training=False):
+        return (x * self.input_mask[:, :, None]).sum(axis=1)
+
+    def backward(self, grad_out):
+        raise NotImplementedError
+
+    def export_onnx(self, builder, inputs):
+        return builder.node("ReduceSum", [inputs[0], builder.int64s([1])], keepdims=0)
+
+
+class MaskPlugin:
+    @staticmethod
+    @mnn.hookimpl
+    def register_layers(register):
+        register(MaskedSum)
+
+
+def test_a_mask_reaching_a_layer_whose_export_ignores_it_is_refused_by_name(tmp_path):
+    registry = mnn.get_registry()
+    registry.register_plugin(MaskPlugin, provider="masktest")
+    try:
+        layers = [
+            {"name": "emb", "type": "embedding", "input_dim": 9, "output_dim": 4,
+             "mask_zero": True},
+            {"name": "pos", "type": "positional_embedding", "max_length": 6},  # passes it on
+            {"name": "total", "type": "masktest.masked_sum"},
+        ]  # fmt: skip
+        model = mnn.build_model({"input_shape": [6], "layers": layers})
+        path = tmp_path / "masked.onnx"
+        with pytest.raises(ExportError, match="reads a mask") as caught:
+            model.export(path)
+    finally:
+        registry.unregister_plugin("masktest")
     message = str(caught.value)
-    assert f"layer 'rnn' (type '{kind}')" in message and "mask_zero" in message
-    assert "'pos'" not in message  # positional_embedding only passes the mask on
+    assert "layer 'total' (type 'masktest.masked_sum')" in message and "mask_zero" in message
+    assert "'pos'" not in message and "'emb'" not in message
     assert os.listdir(tmp_path) == []
 
 
