@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from modular_nn.cli.data_options import add_data_options, positive_int
 from modular_nn.errors import DataError, TuneError
@@ -139,15 +140,14 @@ def _tune(args: argparse.Namespace) -> int:
             "expected --space SPACE.json, a JSON object of spec paths such as "
             '{"layers[0].units": {"int": [16, 256]}}; received none'
         )
-    base = load_spec(Path(args.spec)).model_dump(mode="json")
-    base["data"] = args.data or base.get("data")
-    if not base["data"]:
-        raise DataError(
-            'no data to use: give --data SOURCE or a "data" entry in the spec '
-            "(builtin:NAME, or a .npz, .csv or .h5 file)"
-        )
+    spec = load_spec(Path(args.spec))
+    base = spec.model_dump(mode="json")
+    base["data"], data_path = _search_data(args, spec.data)
     if args.validation_split is not None:
-        base["training"]["validation_split"] = args.validation_split
+        if isinstance(base["data"], dict):  # replaces the data object's, as in train
+            base["data"]["validation_split"] = args.validation_split
+        else:
+            base["training"]["validation_split"] = args.validation_split
     base = load_spec(base).model_dump(mode="json")  # the split is checked like the spec's
     space_json = _read_space(Path(args.space))
     space = load_space(space_json, base)
@@ -172,6 +172,7 @@ def _tune(args: argparse.Namespace) -> int:
         out=str(out),
         pruner=args.pruner,
         heartbeat=args.heartbeat,
+        data_path=data_path,
         data_options={
             "x_key": args.x_key,
             "y_key": args.y_key,
@@ -198,6 +199,30 @@ def _tune(args: argparse.Namespace) -> int:
         for path in plot_search(study, out, metric, direction):
             print(f"saved plot {path}")
     return 0
+
+
+def _search_data(args: argparse.Namespace, data: Any) -> tuple[str | dict[str, Any], str]:
+    """The spec's ``data`` (a source, or the object naming its label column and split) with
+    its path made absolute, so that every trial, and ``best.json`` wherever it is moved,
+    reads the file ``modular-nn train SPEC`` reads: the spec's path is relative to the
+    spec's folder; ``--data`` (from the working directory) replaces it and keeps the
+    object's other keys. Also the path as given, for the study's fingerprint."""
+    from modular_nn.cli.data_plan import spec_source
+    from modular_nn.data.location import resolve_source
+
+    source, options = spec_source(data)
+    if args.data:
+        given, source = args.data, resolve_source(args.data)
+    elif source:
+        given, source = source, resolve_source(source, Path(args.spec).parent)
+    else:
+        raise DataError(
+            'no data to use: give --data SOURCE or a "data" entry in the spec '
+            "(builtin:NAME, or a .npz, .csv or .h5 file)"
+        )
+    if options is None:
+        return source, given
+    return {**options.model_dump(mode="json"), "path": source}, given
 
 
 def _short(value: object) -> str:

@@ -213,8 +213,11 @@ def _retrain(spec: dict[str, Any], settings: Any, path: Path) -> None:
     from modular_nn.tune.study import load_trial_data
 
     model = build_model(spec)
-    dataset = load_trial_data(settings, model, {})
-    model.fit(dataset.x_train, dataset.y_train, verbose=0)
+    plan = load_trial_data(settings, model, {})
+    model.fit(
+        plan.dataset.x_train, plan.dataset.y_train, validation_data=plan.validation, verbose=0
+    )
+    model.data_record = plan.record
     model.save(path)
 
 

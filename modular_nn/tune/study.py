@@ -15,6 +15,7 @@ on one study in the same way.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
@@ -64,9 +65,11 @@ _MAXIMIZED = ("accuracy", "precision", "recall", "f1")
 class TuneSettings:
     """Everything a worker needs, as JSON (the worker reads it on its standard input).
 
-    ``spec`` is the normalized base spec with the data source and validation
-    split written in, so that each trial's spec, and ``best.json``, train alone
-    with ``modular-nn train`` exactly as in the search.
+    ``spec`` is the normalized base spec with the data (its path absolute) and
+    validation split written in, so that each trial's spec, and ``best.json``,
+    train alone with ``modular-nn train`` exactly as in the search. ``data_path``
+    is the data's path as given, which the study's fingerprint holds instead, so
+    that machines keeping the data in different folders share one study.
     """
 
     spec: dict[str, Any]
@@ -80,6 +83,7 @@ class TuneSettings:
     pruner: str = "median"
     heartbeat: int = 10
     data_options: dict[str, Any] = field(default_factory=dict)
+    data_path: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -90,7 +94,11 @@ class TuneSettings:
 
     @property
     def identity(self) -> dict[str, str]:
-        return search_identity(self.spec, self.space, self.metric, self.direction)
+        spec, data = self.spec, self.spec.get("data")
+        if self.data_path:
+            given = {**data, "path": self.data_path} if isinstance(data, dict) else self.data_path
+            spec = {**spec, "data": given}
+        return search_identity(spec, self.space, self.metric, self.direction)
 
     @property
     def checkpoints(self) -> Path:
@@ -158,16 +166,19 @@ def check_search(settings: TuneSettings, space: Space) -> None:
     from modular_nn.model.build import build_model
     from modular_nn.spec.loading import load_spec
 
+    data = settings.spec["data"]
     split = settings.spec["training"]["validation_split"]
+    if isinstance(data, dict):
+        split = split or data["validation_split"]
     if settings.metric.startswith("val_") and not split:
         raise TuneError(
             f"the search optimizes {settings.metric!r}, a validation value, but the spec holds "
-            "no validation data out: set training.validation_split in the spec or give "
-            "--validation-split F"
+            "no validation data out: set training.validation_split (or the data object's "
+            "validation_split) in the spec or give --validation-split F"
         )
     model = build_model(load_spec(settings.spec))
-    dataset = load_trial_data(settings, model, {})
-    x, y = dataset.x_train, dataset.y_train
+    plan = load_trial_data(settings, model, {})
+    x, y = plan.dataset.x_train, plan.dataset.y_train
     if not isinstance(x, dict | list | tuple) and not hasattr(x, "shape"):
         return  # data read batch by batch from disk: the first trial will tell
     head = _rows(x, 8), _rows(y, 8)
@@ -368,8 +379,14 @@ def run_trial(
         return failed(str(exc))
     report = OptunaReport(trial, settings.metric)
     try:
-        dataset = load_trial_data(settings, model, cache)
-        model.fit(dataset.x_train, dataset.y_train, verbose=0, callbacks=[report])
+        plan = load_trial_data(settings, model, cache)
+        model.fit(
+            plan.dataset.x_train,
+            plan.dataset.y_train,
+            validation_data=plan.validation,
+            verbose=0,
+            callbacks=[report],
+        )
     except ModularNNError as exc:
         return failed(str(exc))
     seconds = f"{time.perf_counter() - started:.1f}s"
@@ -388,6 +405,7 @@ def run_trial(
     if _is_best(study, value, settings.direction):
         path = settings.checkpoints / f"trial-{trial.number:04d}.h5"
         path.parent.mkdir(parents=True, exist_ok=True)
+        model.data_record = plan.record  # evaluate then scores its test split, as after train
         model.save(path)
     study.tell(trial, value)
     return (
@@ -413,21 +431,31 @@ def _short(value: Any) -> str:
 
 
 def load_trial_data(settings: TuneSettings, model: Any, cache: dict[str, Any]) -> Any:
-    """The spec's data arranged for ``model``, loaded once per input and output layout."""
-    from modular_nn.data import load_data
+    """The spec's data for ``model`` as ``modular-nn train`` reads and splits it
+    (``modular_nn.cli.data_plan.training_data``: the data object's label column, its test
+    rows held out, its validation rows), loaded once per input and output layout, seed and
+    loss (what the split depends on). Gives ``model`` the class names of labels that are
+    names."""
+    from modular_nn.cli.data_plan import training_data
 
-    key = json.dumps([model.input_shapes, model.output_names], default=list)
+    loss = model.to_spec().model_dump(mode="json").get("loss")
+    key = json.dumps(
+        [model.input_shapes, model.output_names, model.seed, loss], default=list, sort_keys=True
+    )
     if key not in cache:
         options = settings.data_options
-        cache[key] = load_data(
-            settings.spec["data"],
+        args = argparse.Namespace(
+            data=None,
+            validation_split=None,  # written into the spec's data or training
             x_key=options.get("x_key"),
             y_key=options.get("y_key"),
             label_column=options.get("label_column"),
-            inputs=model.input_shapes,
-            outputs=model.output_names,
         )
-    return cache[key]
+        cache[key] = training_data(args, model, None)  # the spec's path is absolute
+    plan = cache[key]
+    if model.class_names is None and plan.dataset.class_names is not None:
+        model.class_names = list(plan.dataset.class_names)
+    return plan
 
 
 def worker_main(parent: int) -> int:
