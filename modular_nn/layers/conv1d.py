@@ -51,6 +51,7 @@ class Conv1D(Conv2D):
     """
 
     type_name = "conv1d"
+
     class Config(Conv2D.Config):
         # conv2d's options, with one integer per window option and causal padding
         kernel_size: IntOne = Field(..., description="window length")
