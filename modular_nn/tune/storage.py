@@ -11,6 +11,7 @@ not count: it is failed and a copy with the same parameters is queued (Optuna's
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import time
@@ -185,6 +186,32 @@ def fail_and_retry(study: Any, trial_id: int) -> None:
 
 
 def fail_stale(study: Any) -> None:
-    """Fail (and queue again) the running trials whose heartbeat stopped."""
+    """Fail (and queue again) the running trials whose heartbeat stopped, and those whose
+    process died before it recorded a first heartbeat (Optuna alone never fails those:
+    a trial with no heartbeat is not stale to it, and the study would wait forever)."""
     optuna = require_optuna()
     optuna.storages.fail_stale_trials(study)
+    storage = getattr(study._storage, "_backend", study._storage)  # under Optuna's cache
+    interval = getattr(storage, "heartbeat_interval", None)
+    engine = getattr(storage, "engine", None)
+    if not interval or engine is None:
+        return
+    grace = datetime.timedelta(seconds=2 * interval)
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    old = [
+        t
+        for t in running
+        if t.datetime_start is not None and datetime.datetime.now() - t.datetime_start > grace
+    ]
+    if not old:
+        return
+    import sqlalchemy
+
+    with engine.connect() as connection:
+        beating = {
+            row[0]
+            for row in connection.execute(sqlalchemy.text("SELECT trial_id FROM trial_heartbeats"))
+        }
+    for trial in old:
+        if trial._trial_id not in beating:
+            fail_and_retry(study, trial._trial_id)
