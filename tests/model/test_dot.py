@@ -3,10 +3,12 @@ and by Graphviz itself when the ``dot`` program is installed."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,32 +16,10 @@ import pytest
 import modular_nn as mnn
 from modular_nn.model.dot import graph_dot, quote
 
-CONV = {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same"}
-SIAMESE: dict[str, Any] = {
-    "name": "siamese",
-    "inputs": {"left": [8, 8, 1], "right": [8, 8, 1]},
-    "blocks": {
-        "residual": {
-            "layers": [
-                {"name": "conv_a", **CONV, "activation": "relu"},
-                {"name": "conv_b", **CONV},
-                {"name": "sum", "type": "add", "inputs": ["block_input", "conv_b"]},
-            ]
-        }
-    },
-    "layers": [
-        {"name": "stem", **CONV, "inputs": ["left"]},
-        {"name": "res", "type": "block", "block": "residual", "repeat": 2},
-        {"name": "enc", "type": "global_avg_pool2d"},
-        {"name": "stem_r", "shares": "stem", "inputs": ["right"]},
-        {"name": "res_r", "shares": "res"},
-        {"name": "enc_r", "shares": "enc"},
-        {"name": "diff", "type": "subtract", "inputs": ["enc", "enc_r"]},
-        {"name": "same", "type": "dense", "units": 1, "activation": "sigmoid"},
-    ],
-    "outputs": ["same"],
-    "loss": "binary_crossentropy",
-}
+#: two inputs, a block placed twice, shared layers and a shared block, a merge
+SIAMESE: dict[str, Any] = json.loads(
+    (Path(__file__).parents[1] / "fixtures" / "specs" / "siamese.json").read_text()
+)
 
 #: names that need quoting and escaping: quotes, a backslash, spaces, '/' from blocks
 AWKWARD: dict[str, Any] = {

@@ -3,6 +3,8 @@ blocks, "Connected to") for every other graph, ``print_fn``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,32 +37,9 @@ Non-trainable params: 10"""
 
 def siamese() -> dict[str, Any]:
     """Two inputs, a block placed twice, shared layers (and a shared block), a merge."""
-    conv = {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same"}
-    return {
-        "name": "siamese",
-        "inputs": {"left": [8, 8, 1], "right": [8, 8, 1]},
-        "blocks": {
-            "residual": {
-                "layers": [
-                    {"name": "conv_a", **conv, "activation": "relu"},
-                    {"name": "conv_b", **conv},
-                    {"name": "sum", "type": "add", "inputs": ["block_input", "conv_b"]},
-                ]
-            }
-        },
-        "layers": [
-            {"name": "stem", **conv, "inputs": ["left"]},
-            {"name": "res", "type": "block", "block": "residual", "repeat": 2},
-            {"name": "enc", "type": "global_avg_pool2d"},
-            {"name": "stem_r", "shares": "stem", "inputs": ["right"]},
-            {"name": "res_r", "shares": "res"},
-            {"name": "enc_r", "shares": "enc"},
-            {"name": "diff", "type": "subtract", "inputs": ["enc", "enc_r"]},
-            {"name": "same", "type": "dense", "units": 1, "activation": "sigmoid"},
-        ],
-        "outputs": ["same"],
-        "loss": "binary_crossentropy",
-    }
+    return json.loads(
+        (Path(__file__).parents[1] / "fixtures" / "specs" / "siamese.json").read_text()
+    )
 
 
 def rows(text: str) -> dict[str, list[str]]:
