@@ -275,8 +275,23 @@ def digest(out: dict[str, Any], world: Any) -> None:
         out["digest/error"] = np.asarray(f"{type(exc).__name__}: {exc}")
 
 
+def metrics_spec() -> dict[str, Any]:
+    """The sgd64 model reporting AUC (a growing state, gathered) and macro F1 (summed)."""
+    spec_ = spec(*CONFIGS["sgd64"])
+    spec_["training"]["metrics"] = ["accuracy", "auc", {"type": "f1", "average": "macro"}]
+    return spec_
+
+
+def metrics(out: dict[str, Any], world: Any) -> None:
+    """evaluate's AUC and F1 over processes, uneven and empty shards included."""
+    model = mnn.build_model(metrics_spec())
+    for key, value in evaluation(model, distributed=True).items():
+        out[f"metrics/{key}"] = np.asarray(value)
+
+
 SCENARIOS = {
     "equivalence": equivalence,
+    "metrics": metrics,
     "batch_norm": batch_norm,
     "dropout": dropout,
     "checkpoint": lambda out, world: checkpoint(out, world, OUT / "adam-2-epochs.h5"),

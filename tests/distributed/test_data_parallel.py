@@ -17,7 +17,7 @@ from mpi_helpers import run_mpi
 import modular_nn as mnn
 from modular_nn.data import H5Source
 
-SCENARIOS = ["equivalence", "batch_norm", "dropout", "checkpoint", "h5", "npz", "digest"]
+SCENARIOS = ["equivalence", "metrics", "batch_norm", "dropout", "checkpoint", "h5", "npz", "digest"]
 #: float64 within 1e-12, float32 within 1e-5 (issue 18)
 TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 
@@ -42,7 +42,7 @@ def two(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, np.ndarray]]
 
 @pytest.fixture(scope="module")
 def three(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, np.ndarray]]:
-    return launch(tmp_path_factory.mktemp("mpi") / "three", 3, ["equivalence", "h5"])
+    return launch(tmp_path_factory.mktemp("mpi") / "three", 3, ["equivalence", "metrics", "h5"])
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +82,20 @@ def test_training_on_several_processes_equals_one(
         evaluated = same_on_every_rank(ranks, f"{name}/evaluate/{key}")
         assert abs(float(evaluated) - value) <= tolerance * 10, key
     assert int(ranks[0][f"{name}/processes"]) == processes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("processes", [2, 3])
+def test_metrics_with_gathered_and_summed_states_equal_one_process(
+    processes: int, two: list, three: list
+) -> None:
+    ranks = two if processes == 2 else three
+    expected = w.evaluation(mnn.build_model(w.metrics_spec()), distributed=False)
+    assert {"auc", "f1"} <= set(expected)
+    for key, value in expected.items():
+        assert float(same_on_every_rank(ranks, f"metrics/{key}")) == pytest.approx(
+            value, rel=1e-12, abs=1e-12
+        ), key
 
 
 @pytest.mark.slow
