@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,7 +31,6 @@ class Head:
     weight: float = 1.0
     #: the output layer's activation computed together with the loss (softmax + CE), or None
     fused: Activation | None = None
-    metrics: list[Metric] = field(default_factory=list)
     #: the output's shape (one sample), so that metrics know the number of classes
     output_shape: tuple[int, ...] | None = None
 
@@ -207,10 +206,6 @@ class Heads:
             logits = bool(getattr(head.loss.config, "from_logits", False))
             result.append(make_metrics(chosen, head.loss.task, logits, head.output_shape))
         return result
-
-    def log_names(self) -> list[str]:
-        """The per-output loss names in the logs (none with one output)."""
-        return [] if self.single else [f"{head.name}_loss" for head in self.heads]
 
     def logs(
         self, total: float, parts: list[float], metrics: list[list[Metric]]

@@ -58,8 +58,6 @@ class _Resolver:
         self.aliases: dict[str, str] = {}
         #: entry paths whose names are reported once (block definitions expand many times)
         self._reported: set[tuple[str, str]] = set()
-        #: node name -> path of the top-level or block entry it came from
-        self.entry_of_node: dict[str, str] = {}
 
     def issue(self, path: str, message: str, hint: str = "") -> None:
         if (path, message) not in self._reported:
